@@ -1,0 +1,314 @@
+"""The command line: thin click commands over pipeline and store.  [click, rich]
+
+Errors become exit messages here and only here: 0 ok, 1 some sources failed,
+2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import pipeline, store
+from .config import Config, load_config
+from .demo import SampleServer, sample_dir
+from .errors import ConfigError, MonitorError, SourceError
+from .fetch import make_client
+from .types import SourceRun
+
+EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class Failure(click.ClickException):
+    """A MonitorError on its way out, with the exit code it maps to."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.exit_code = code
+
+
+def _fail(e: MonitorError) -> NoReturn:
+    code = EXIT_USAGE if isinstance(e, ConfigError) else EXIT_SOURCES_FAILED
+    raise Failure(str(e), code) from e
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except MonitorError as e:
+        _fail(e)
+
+
+class Context:
+    """What every command gets: where the database and sources.yaml are."""
+
+    def __init__(self, db_path: str, sources_path: str) -> None:
+        self.db_path = db_path
+        self.sources_path = sources_path
+
+    def config(self, base_url: str | None = None) -> Config:
+        return load_config(self.sources_path, base_url=base_url)
+
+    def db(self) -> Any:
+        return store.open_db(self.db_path)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", envvar="MONITOR_DB", default="data/monitor.db",
+              show_default=True, help="SQLite database file (env MONITOR_DB).")
+@click.option("--sources", "sources_path", envvar="MONITOR_SOURCES", default="sources.yaml",
+              show_default=True, help="Sources and settings file (env MONITOR_SOURCES).")
+@click.version_option(package_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str, sources_path: str) -> None:
+    """Watch the public record of the open-weight AI debate.
+
+    Example: monitor --db data/monitor.db run
+    """
+    ctx.obj = Context(db_path, sources_path)
+
+
+# --- output helpers ------------------------------------------------------------------------
+
+def _run_line(r: SourceRun) -> str:
+    if r.status == "ok":
+        detail = (f"HTTP {r.http_status}  {r.pages} page{'s' * (r.pages != 1)}  "
+                  f"{r.items_seen} items  {r.items_new} new  {r.duration_ms} ms")
+    elif r.status == "not_modified":
+        detail = f"HTTP 304  nothing changed  {r.duration_ms} ms"
+    elif r.status == "error":
+        detail = f"{r.error}" + (f"  [{r.items_new} new kept]" if r.items_new else "")
+    else:
+        detail = "; ".join(r.notes)
+    status = {"not_modified": "not modified"}.get(r.status, r.status)
+    return f"{r.source_id:<26} {status:<13} {detail}"
+
+
+def _run_json(r: SourceRun) -> dict[str, Any]:
+    return {"source": r.source_id, "status": r.status, "started": r.started.isoformat(),
+            "http_status": r.http_status, "pages": r.pages, "bytes": r.bytes,
+            "items_seen": r.items_seen, "items_new": r.items_new,
+            "duration_ms": r.duration_ms, "error": r.error, "notes": list(r.notes)}
+
+
+def _report(runs: Sequence[SourceRun], as_json: bool) -> int:
+    failed = [r for r in runs if r.failed]
+    if as_json:
+        click.echo(json.dumps({"runs": [_run_json(r) for r in runs],
+                               "failed": [r.source_id for r in failed]}, indent=2))
+    else:
+        for r in sorted(runs, key=lambda r: r.source_id):
+            click.echo(_run_line(r))
+            if r.status in ("ok", "error"):
+                for note in r.notes:
+                    click.echo(f"{'':<27}note: {note}")
+        new = sum(r.items_new for r in runs)
+        counts = {s: sum(r.status == s for r in runs)
+                  for s in ("ok", "not_modified", "error", "skipped")}
+        click.echo(f"{len(runs)} sources: {counts['ok']} ok, {counts['not_modified']} not "
+                   f"modified, {counts['error']} failed, {counts['skipped']} skipped; "
+                   f"{new} new items")
+    return EXIT_SOURCES_FAILED if failed else EXIT_OK
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[tuple[Callable[[int], None],
+                                               Callable[[SourceRun], None]]]:
+    """Yield (on_start, on_result) callbacks that drive a progress bar on a terminal."""
+    if not enabled:
+        yield (lambda n: None), (lambda r: None)
+        return
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("fetching", total=None)
+
+        def start(n: int) -> None:
+            bar.update(task, total=n)
+
+        def result(r: SourceRun) -> None:
+            if r.status != "skipped":
+                bar.update(task, advance=1, description=f"{r.source_id}: {r.status}")
+
+        yield start, result
+
+
+# --- commands ------------------------------------------------------------------------------
+
+@cli.command()
+@pass_ctx
+def init(ctx: Context) -> None:
+    """Create the database (or bring its schema up to date) and check sources.yaml.
+
+    Example: monitor --db data/monitor.db init
+    """
+    with _errors():
+        config = ctx.config()
+        db = ctx.db()
+        click.echo(f"database {ctx.db_path}: schema version {store.schema_version(db)}, "
+                   f"{store.count_items(db)} items")
+        click.echo(f"sources {config.path}: {len(config.sources)} sources")
+
+
+@cli.command("run")
+@click.argument("source_ids", nargs=-1)
+@click.option("--force", is_flag=True, help="Fetch every source even if it is not due yet.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@pass_ctx
+def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Fetch every due source once (or the ones named) and store new items.
+
+    A source is due when its interval has passed and it is not backing off after
+    errors; naming a source fetches it regardless. Exits 1 when any source failed.
+
+    Example: monitor run fr-ntia ntia-rss
+    """
+    with _errors():
+        config = ctx.config()
+        for sid in source_ids:
+            config.source(sid)
+        db = ctx.db()
+        with make_client(config.settings) as client, \
+                _progress(sys.stderr.isatty() and not as_json) as (on_start, on_result):
+            runs = pipeline.run(db, config, client, only=source_ids, force=force,
+                                on_start=on_start, on_result=on_result)
+    sys.exit(_report(runs, as_json))
+
+
+def _parse_since(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-01-31") from e
+
+
+@cli.command()
+@click.option("--since", required=True, help="First publication date to walk back to "
+              "(YYYY-MM-DD).")
+@click.option("--until", default=None, help="Last publication date (default today).")
+@click.argument("source_ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@pass_ctx
+def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str, ...],
+             as_json: bool) -> None:
+    """Walk Federal Register sources back to a date, in windows under the API's cap.
+
+    Finished windows are remembered, so an interrupted backfill resumes where it
+    stopped. Feed and HTML sources have no history to walk and get one ordinary run.
+
+    Example: monitor backfill --since 2023-10-01 fr-term
+    """
+    start = _parse_since(since)
+    end = _parse_since(until) if until else None
+    with _errors():
+        config = ctx.config()
+        for sid in source_ids:
+            config.source(sid)
+        db = ctx.db()
+        with make_client(config.settings) as client, \
+                _progress(sys.stderr.isatty() and not as_json) as (_, on_result):
+            runs = pipeline.backfill(db, config, client, start, until=end, only=source_ids,
+                                     on_result=on_result)
+    sys.exit(_report(runs, as_json))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def sources(ctx: Context, as_json: bool) -> None:
+    """List the configured sources with their state: status, last success, errors, items.
+
+    Example: monitor sources --json
+    """
+    with _errors():
+        config = ctx.config()
+        db = ctx.db()
+        states = store.get_states(db)
+        counts = store.item_counts(db)
+    rows = []
+    for s in config.sources:
+        st = states.get(s.id)
+        status = st.status if st else "new"
+        if s.api_key_env and not os.environ.get(s.api_key_env):
+            status = "skipped (no key)"
+        elif not s.enabled:
+            status = "disabled"
+        rows.append({
+            "id": s.id, "kind": s.kind, "url": s.url, "interval": s.interval,
+            "status": status, "last_success": st.last_success if st else None,
+            "last_error": st.last_error if st else None,
+            "error_count": st.error_count if st else 0,
+            "next_attempt": st.next_attempt if st else None,
+            "items": counts.get(s.id, 0),
+        })
+    if as_json:
+        click.echo(json.dumps({"sources": rows}, indent=2))
+        return
+    for r in rows:
+        last = (r["last_success"] or "never")[:16]
+        line = (f"{r['id']:<26} {r['kind']:<17} {r['status']:<17} last ok {last:<16} "
+                f"items {r['items']:>6}")
+        if r["error_count"]:
+            line += f"  errors {r['error_count']}: {r['last_error']}"
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--out", default="monitor-demo", show_default=True,
+              help="Folder for the demo's database and outputs (recreated).")
+@click.option("--sample", "sample", default=None, help="Sample corpus folder "
+              "(default: the bundled data/sample).")
+def demo(out: str, sample: str | None) -> None:
+    """Run the whole pipeline on the bundled sample corpus, served on loopback.
+
+    Starts an HTTP server on 127.0.0.1 over data/sample/http, points the sample's
+    sources at it, runs the real fetch/parse/store path, and prints what each
+    source brought. Needs no network.
+
+    Example: monitor demo --out /tmp/monitor-demo
+    """
+    root = Path(sample) if sample else sample_dir()
+    if not (root / "sources.yaml").is_file():
+        raise Failure(f"{root}: no sample corpus here (expected sources.yaml and http/)",
+                      EXIT_USAGE)
+    out_dir = Path(out)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    db_path = out_dir / "monitor.db"
+    with _errors(), SampleServer(root) as server:
+        config = load_config(root / "sources.yaml", base_url=server.base)
+        db = store.open_db(db_path)
+        click.echo(f"serving {root} at {server.base}; {len(config.sources)} sources")
+        with make_client(config.settings) as client:
+            runs = pipeline.run(db, config, client, force=True)
+    resolved = out_dir / "sources.yaml"
+    resolved.write_text((root / "sources.yaml").read_text(encoding="utf-8")
+                        .replace("{base}", server.base), encoding="utf-8")
+    code = _report(runs, as_json=False)
+    click.echo(f"database: {db_path} ({store.count_items(db)} items). "
+               f"Try: monitor --db {db_path} --sources {resolved} sources")
+    sys.exit(code)
+
+
+def main() -> None:  # pragma: no cover
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

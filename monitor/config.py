@@ -1,0 +1,329 @@
+"""Settings (one registry with help text) and sources.yaml, validated before anything runs."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .types import KINDS, Source
+
+FR_DOCUMENTS_URL = "https://www.federalregister.gov/api/v1/documents.json"
+FR_PUBLIC_INSPECTION_URL = (
+    "https://www.federalregister.gov/api/v1/public-inspection-documents/current.json"
+)
+# The fields the pipeline keeps from a Federal Register search (sources.md A.3).
+FR_FIELDS = (
+    "title", "type", "subtype", "abstract", "action", "dates", "document_number", "html_url",
+    "pdf_url", "publication_date", "signing_date", "agencies", "excerpts", "comments_close_on",
+    "effective_on", "docket_ids", "regulation_id_numbers", "citation", "executive_order_number",
+)
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the pipeline, with its default and help text (sources.yaml `settings:`)."""
+
+    user_agent: str = _setting(
+        "monitor/0.1 (regulatory-signal monitor for the open-weight AI debate)",
+        "User-Agent sent with every request; `contact` is appended when set.",
+    )
+    contact: str = _setting("", "An address or URL for site operators, added to the User-Agent.")
+    timeout: float = _setting(30.0, "Seconds to wait for a response or between body chunks.")
+    connect_timeout: float = _setting(10.0, "Seconds to wait for a connection.")
+    max_body_bytes: int = _setting(10_000_000, "Largest body read (after decompression).")
+    max_redirects: int = _setting(5, "Redirects followed per request (at most 5).")
+    retries: int = _setting(3, "Attempts per request for transient errors (connect, 5xx, 429).")
+    retry_backoff: float = _setting(1.0, "First retry delay in seconds; doubles each attempt.")
+    max_retry_after: float = _setting(
+        120.0, "Longest Retry-After honoured within a run; longer ones defer to a later run."
+    )
+    concurrency: int = _setting(16, "Sources fetched at once, overall.")
+    per_host: int = _setting(2, "Sources fetched at once from one host.")
+    max_pages: int = _setting(20, "Pages followed per Federal Register query in one run.")
+    failure_backoff: int = _setting(900, "Seconds before retrying a failed source; doubles.")
+    failure_backoff_max: int = _setting(172_800, "Longest wait before retrying a failed source.")
+    backfill_window_days: int = _setting(
+        31, "Days per Federal Register backfill window (split further when a window is full)."
+    )
+
+    def user_agent_header(self) -> str:
+        """Return the User-Agent string, with the contact appended when set."""
+        return f"{self.user_agent} {self.contact}".strip() if self.contact else self.user_agent
+
+
+SETTING_HELP = {f.name: f.metadata["help"] for f in fields(Settings)}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded sources.yaml: its settings, sources, and where it came from."""
+
+    path: str
+    settings: Settings
+    sources: tuple[Source, ...]
+    extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        known = ", ".join(s.id for s in self.sources)
+        raise ConfigError(f"unknown source '{source_id}' (known: {known})", file=self.path)
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _node_lines(value_node, (*path, key), out)
+            out[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, child in enumerate(node.value):
+            _node_lines(child, (*path, i), out)
+
+
+def load_yaml(path: str | Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Return the parsed YAML document and a map from key path to line number."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError("file not found", file=name) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read: {e}", file=name) from e
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(
+            f"YAML syntax error: {problem}", file=name, line=mark.line + 1 if mark else None
+        ) from e
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _node_lines(node, (), lines)
+    return data, lines
+
+
+# --- sources.yaml -----------------------------------------------------------------------
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SOURCE_KEYS = {"id", "kind", "url", "query", "interval", "options", "weight", "api_key_env",
+                "enabled"}
+_OPTION_KEYS: dict[str, set[str]] = {
+    "federal_register": {"endpoint", "per_page", "max_pages", "fields"},
+    "feed": set(),
+    "html": {"item", "title", "link", "date", "summary"},
+    "regulations_gov": set(),
+}
+_TOP_KEYS = {"settings", "sources", "debate", "noise", "digest", "smtp", "daemon"}
+
+
+def parse_interval(value: Any) -> int:
+    """Return an interval in seconds from 3600, "15m", "6h", "1d" or "1w"; raise ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("not a duration")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = _INTERVAL_RE.match(str(value))
+        if not m:
+            raise ValueError(f"'{value}' is not a duration like 30m, 6h or 1d")
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if seconds < 60:
+        raise ValueError(f"'{value}' is shorter than one minute")
+    return int(seconds)
+
+
+def _query_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        from urllib.parse import parse_qsl
+
+        return tuple(parse_qsl(value, keep_blank_values=True))
+    if not isinstance(value, Mapping):
+        raise ValueError("must be a mapping of parameter to value (or list of values)")
+    pairs: list[tuple[str, str]] = []
+    for k, v in value.items():
+        for one in v if isinstance(v, list) else [v]:
+            if isinstance(one, Mapping | list):
+                raise ValueError(f"parameter '{k}' must be a string, number or list of them")
+            pairs.append((str(k), str(one)))
+    return tuple(pairs)
+
+
+def _fr_defaults(query: tuple[tuple[str, str], ...],
+                 options: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Add order=newest, a safe per_page and the kept fields[] unless the query sets them."""
+    keys = {k for k, _ in query}
+    extra: list[tuple[str, str]] = []
+    if "order" not in keys:
+        extra.append(("order", "newest"))
+    if "per_page" not in keys:
+        # per_page outside 2..1000 silently becomes 20 (sources.md A.2); 200 x 50 = 10,000.
+        extra.append(("per_page", str(options.get("per_page", 200))))
+    if "fields[]" not in keys:
+        extra.extend(("fields[]", f) for f in options.get("fields", FR_FIELDS))
+    return query + tuple(extra)
+
+
+def _source(raw: Any, index: int, file: str, lines: dict[tuple[Any, ...], int],
+            base_url: str | None) -> Source:
+    where = ("sources", index)
+    entry = f"#{index + 1}"
+
+    def fail(message: str, key: str | None = None) -> ConfigError:
+        line = lines.get((*where, key)) if key else None
+        return ConfigError(message, file=file, entry=entry, key=key,
+                           line=line or lines.get(where))
+
+    if not isinstance(raw, Mapping):
+        raise fail("each source must be a mapping with at least id and kind")
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not _ID_RE.match(sid):
+        raise fail("id is required: lowercase letters, digits, '-' or '_'", "id")
+    entry = f"#{index + 1} ({sid})"
+    unknown = sorted(set(map(str, raw)) - _SOURCE_KEYS)
+    if unknown:
+        raise fail(f"unknown key (known: {', '.join(sorted(_SOURCE_KEYS))})", unknown[0])
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r} (one of: {', '.join(KINDS)})", "kind")
+    options = raw.get("options") or {}
+    if not isinstance(options, Mapping):
+        raise fail("must be a mapping", "options")
+    bad = sorted(set(map(str, options)) - _OPTION_KEYS[kind])
+    if bad:
+        allowed = ", ".join(sorted(_OPTION_KEYS[kind])) or "none"
+        raise fail(f"unknown option '{bad[0]}' for kind {kind} (allowed: {allowed})", "options")
+    url = raw.get("url")
+    if url is None and kind == "federal_register":
+        endpoint = options.get("endpoint", "documents")
+        if endpoint not in ("documents", "public_inspection"):
+            raise fail("endpoint must be 'documents' or 'public_inspection'", "options")
+        url = FR_DOCUMENTS_URL if endpoint == "documents" else FR_PUBLIC_INSPECTION_URL
+    if not isinstance(url, str) or not url.strip():
+        raise fail("url is required for this kind", "url")
+    if base_url is not None:
+        url = url.replace("{base}", base_url)
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise fail(f"'{url}' is not an http(s) URL", "url")
+    if kind == "html" and not options.get("item"):
+        raise fail("html sources need options.item (a CSS selector for one entry)", "options")
+    try:
+        interval = parse_interval(raw.get("interval", "1h"))
+    except ValueError as e:
+        raise fail(str(e), "interval") from e
+    try:
+        query = _query_pairs(raw.get("query"))
+    except ValueError as e:
+        raise fail(str(e), "query") from e
+    per_page = options.get("per_page", 200)
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or not 2 <= per_page <= 1000:
+        # Outside 2..1000 the API silently answers 20 per page (sources.md A.2).
+        raise fail("per_page must be a whole number from 2 to 1000", "options")
+    if kind == "federal_register" and options.get("endpoint", "documents") == "documents":
+        query = _fr_defaults(query, options)
+    weight = raw.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        raise fail("weight must be a number >= 0", "weight")
+    key_env = raw.get("api_key_env")
+    if key_env is not None and (not isinstance(key_env, str) or not key_env):
+        raise fail("must be the name of an environment variable", "api_key_env")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise fail("must be true or false", "enabled")
+    return Source(id=sid, kind=kind, url=url.strip(), interval=interval, query=query,
+                  options=dict(options), weight=float(weight), api_key_env=key_env,
+                  enabled=enabled)
+
+
+def _settings(raw: Any, file: str, lines: dict[tuple[Any, ...], int]) -> Settings:
+    if raw is None:
+        return Settings()
+    if not isinstance(raw, Mapping):
+        raise ConfigError("must be a mapping", file=file, key="settings",
+                          line=lines.get(("settings",)))
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = lines.get(("settings", key))
+        if key not in SETTING_HELP:
+            raise ConfigError(f"unknown setting (known: {', '.join(SETTING_HELP)})",
+                              file=file, entry="settings", key=str(key), line=line)
+        want = type(getattr(defaults, key))
+        ok = isinstance(value, want) or (want is float and isinstance(value, int))
+        if not ok or isinstance(value, bool):
+            raise ConfigError(f"must be a {want.__name__}", file=file, entry="settings",
+                              key=key, line=line)
+        if want in (int, float) and value < 0:
+            raise ConfigError("must not be negative", file=file, entry="settings", key=key,
+                              line=line)
+        values[key] = want(value)
+    settings = replace(defaults, **values)
+    if settings.max_redirects > 5:
+        raise ConfigError("at most 5 redirects are followed", file=file, entry="settings",
+                          key="max_redirects", line=lines.get(("settings", "max_redirects")))
+    if settings.concurrency < 1 or settings.per_host < 1:
+        raise ConfigError("concurrency and per_host must be at least 1", file=file,
+                          entry="settings")
+    return settings
+
+
+def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
+    """Return the validated sources.yaml; raise ConfigError naming file, entry, key and line.
+
+    ``base_url`` replaces the ``{base}`` placeholder in source URLs (the demo's loopback server).
+    """
+    file = str(path)
+    data, lines = load_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError("the top level must be a mapping with a 'sources' list", file=file,
+                          line=1)
+    unknown = sorted(set(map(str, data)) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown section (known: {', '.join(sorted(_TOP_KEYS))})",
+                          file=file, key=unknown[0], line=lines.get((unknown[0],)))
+    settings = _settings(data.get("settings"), file, lines)
+    raw_sources = data.get("sources") or []
+    if not isinstance(raw_sources, list):
+        raise ConfigError("must be a list of sources", file=file, key="sources",
+                          line=lines.get(("sources",)))
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_sources):
+        src = _source(raw, i, file, lines, base_url)
+        if src.id in seen:
+            raise ConfigError(f"duplicate id (first used by entry #{seen[src.id] + 1})",
+                              file=file, entry=f"#{i + 1} ({src.id})", key="id",
+                              line=lines.get(("sources", i, "id")))
+        seen[src.id] = i
+        sources.append(src)
+    extra = {k: v for k, v in data.items() if k not in ("settings", "sources")}
+    return Config(path=file, settings=settings, sources=tuple(sources), extra=extra)
+
+
+def api_key(source: Source) -> str | None:
+    """Return the source's API key from the environment, or None when it is not set."""
+    return os.environ.get(source.api_key_env) or None if source.api_key_env else None

@@ -1,0 +1,117 @@
+"""HTML listing pages read with CSS selectors from the source's options.  [beautifulsoup4]
+
+Also the one place HTML becomes plain text (``html_to_text``) for every parser.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4.element import Tag
+
+from ..errors import ParseError
+from ..types import Item, Parsed, Source
+from .common import canonical_url, item_id, parse_date_text
+
+_SPACE = re.compile(r"\s+")
+_ENTITY_OR_TAG = re.compile(r"[<&]")
+_BLOCK = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
+MAX_TEXT = 100_000  # characters kept of one summary
+
+
+def html_to_text(value: Any) -> str:
+    """Return the plain text of an HTML fragment, whitespace folded; '' for None."""
+    if value is None:
+        return ""
+    text = str(value)
+    if _ENTITY_OR_TAG.search(text):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(text[: MAX_TEXT * 4], "lxml")
+        for tag in soup(["script", "style", "noscript", "template"]):
+            tag.decompose()
+        text = soup.get_text(" ")
+    return _SPACE.sub(" ", text).strip()[:MAX_TEXT]
+
+
+def _text(node: Tag | None) -> str:
+    return _SPACE.sub(" ", node.get_text(" ")).strip() if node is not None else ""
+
+
+def _select(entry: Tag, selector: str | None) -> Tag | None:
+    if not selector:
+        return None
+    return entry.select_one(selector)
+
+
+def _date(node: Tag | None) -> str | None:
+    if node is None:
+        return None
+    for attr in ("datetime", "content", "data-date"):
+        value = node.get(attr)
+        if isinstance(value, str) and parse_date_text(value):
+            return parse_date_text(value)
+    return parse_date_text(_text(node))
+
+
+def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Parsed:
+    """Return one item per element matching ``options.item``; links resolved against the page."""
+    opts = source.options
+    head = body[:2048].lstrip()
+    if head.startswith(b"{") or head.startswith(b"["):
+        raise ParseError(source.id, "expected an HTML page, got JSON")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(body, "lxml")
+    base = url
+    base_tag = soup.find("base", href=True)
+    if isinstance(base_tag, Tag):
+        base = urljoin(url, str(base_tag["href"]))
+    try:
+        entries = soup.select(opts["item"])
+    except Exception as e:  # soupsieve raises its own SelectorSyntaxError
+        raise ParseError(source.id, f"bad CSS selector {opts['item']!r}: {e}") from e
+    if not entries:
+        raise ParseError(source.id, f"selector {opts['item']!r} matched nothing: the page "
+                         "changed or is not the listing")
+    items: list[Item] = []
+    notes: list[str] = []
+    for entry in entries:
+        title_node = _select(entry, opts.get("title")) or entry
+        link_node = _select(entry, opts.get("link", "a[href]")) or entry.find("a", href=True)
+        href = link_node.get("href") if isinstance(link_node, Tag) else None
+        link = canonical_url(urljoin(base, str(href))) if href else ""
+        title = _text(title_node)
+        if not title and not link:
+            continue
+        summary = _text(_select(entry, opts.get("summary")))
+        guid = link or title
+        items.append(Item(
+            id=item_id(source.id, guid),
+            source_id=source.id,
+            guid=guid,
+            url=link,
+            title=title[:1000] or link,
+            summary=summary[:MAX_TEXT],
+            published=_date(_select(entry, opts.get("date"))),
+            kind=source.kind,
+            extra={},
+        ))
+    if len(items) < len(entries):
+        notes.append(f"{len(entries) - len(items)} entries without title or link skipped")
+    return Parsed(items=tuple(_unique(items)), notes=tuple(notes))
+
+
+def _unique(items: list[Item]) -> list[Item]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.id not in seen:
+            seen.add(item.id)
+            out.append(item)
+    return out

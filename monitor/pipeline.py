@@ -1,0 +1,341 @@
+"""The only module that sequences the stages: fetch -> parse -> store (-> classify -> cluster).
+
+Sources are fetched and parsed concurrently in worker threads, within an overall limit and a
+per-host limit; every database write happens on the calling thread, one transaction per
+source's run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+from sqlite_utils import Database
+
+from . import store
+from .config import Config, Settings, api_key
+from .errors import FetchError, SourceError
+from .fetch import Sleep, fetch
+from .parse import parse
+from .types import Item, Source, SourceRun, SourceState
+
+OnResult = Callable[[SourceRun], None]
+FR_MAX_RESULTS = 10_000  # the most one Federal Register query can reach (sources.md A.4)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What one worker brings back for one source: the run, its items and new validators."""
+
+    run: SourceRun
+    items: tuple[Item, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None
+    total: int | None = None
+
+
+# --- one source: fetch and parse, following pages -------------------------------------
+
+def collect(
+    client: httpx.Client,
+    source: Source,
+    state: SourceState | None,
+    settings: Settings,
+    *,
+    params: tuple[tuple[str, str], ...] | None = None,
+    conditional: bool = True,
+    sleep: Sleep = time.sleep,
+) -> Collected:
+    """Return the items of one source's run; errors become a failed run, never an exception."""
+    started = utcnow()
+    clock = time.monotonic()
+    items: list[Item] = []
+    notes: list[str] = []
+    pages = 0
+    size = 0
+    http_status: int | None = None
+    first = None
+    total: int | None = None
+    max_pages = int(source.options.get("max_pages", settings.max_pages))
+    url: str | None = None
+    seen_urls: set[str] = set()
+    seen_pages: set[tuple[str, ...]] = set()
+
+    def done(status: str, error: str | None = None, **kw: object) -> Collected:
+        run = SourceRun(
+            source_id=source.id, status=status, started=started,
+            duration_ms=int((time.monotonic() - clock) * 1000), http_status=http_status,
+            bytes=size, pages=pages, items_seen=len(items), error=error, notes=tuple(notes))
+        return Collected(run=run, items=tuple(items), total=total, **kw)  # type: ignore[arg-type]
+
+    try:
+        while True:
+            fetched = fetch(client, source, state, settings, url=url,
+                            params=params if url is None else None,
+                            conditional=conditional and pages == 0, sleep=sleep)
+            if fetched is None:
+                http_status = 304
+                return done("not_modified")
+            pages += 1
+            size += len(fetched.body)
+            http_status = fetched.status
+            if first is None:
+                first = fetched
+            if fetched.attempts > 1:
+                notes.append(f"page {pages} took {fetched.attempts} attempts")
+            seen_urls.add(fetched.url)
+            parsed = parse(source, fetched)
+            notes.extend(parsed.notes)
+            if total is None:
+                total = parsed.total
+            signature = tuple(i.guid for i in parsed.items)
+            if signature and signature in seen_pages:
+                notes.append(f"page {pages} repeats an earlier page (the API reset to page 1); "
+                             "stopped")
+                break
+            seen_pages.add(signature)
+            items.extend(parsed.items)
+            if not parsed.next_url:
+                break
+            if parsed.next_url in seen_urls:
+                notes.append("next page points back to a page already read; stopped")
+                break
+            if pages >= max_pages:
+                notes.append(f"stopped at the cap of {max_pages} pages; more remain")
+                break
+            url = parsed.next_url
+    except SourceError as e:
+        http_status = e.http_status or http_status
+        retry_after = e.retry_after if isinstance(e, FetchError) else None
+        if pages:
+            notes.append(f"failed after {pages} page(s); {len(items)} items kept")
+        return done("error", e.reason, retry_after=retry_after)
+    assert first is not None
+    return done("ok", etag=first.etag, last_modified=first.last_modified)
+
+
+def next_state(source: Source, state: SourceState | None, got: Collected, settings: Settings,
+               now: datetime) -> SourceState:
+    """Return the source's state after a run: validators, error count and next attempt."""
+    prev = state or SourceState(source_id=source.id)
+    stamp = now.isoformat()
+    run = got.run
+    if run.status == "error":
+        count = prev.error_count + 1
+        delay = min(settings.failure_backoff_max, settings.failure_backoff * 2 ** (count - 1))
+        delay = max(delay, got.retry_after or 0)
+        return replace(prev, status="failing", last_attempt=stamp, last_error=run.error,
+                       error_count=count, last_http_status=run.http_status,
+                       next_attempt=(now + timedelta(seconds=delay)).isoformat())
+    etag, modified = prev.etag, prev.last_modified
+    if run.status == "ok":  # a partial run keeps no validators, so the next run reads all
+        etag, modified = got.etag, got.last_modified
+    return replace(prev, status="ok", last_attempt=stamp, last_success=stamp, last_error=None,
+                   error_count=0, last_http_status=run.http_status, etag=etag,
+                   last_modified=modified,
+                   next_attempt=(now + timedelta(seconds=source.interval)).isoformat())
+
+
+# --- a pass over all sources -------------------------------------------------------------
+
+def _skip(source: Source, reason: str, now: datetime) -> SourceRun:
+    return SourceRun(source_id=source.id, status="skipped", started=now, notes=(reason,))
+
+
+def plan(config: Config, states: dict[str, SourceState], only: Sequence[str], force: bool,
+         now: datetime) -> tuple[list[Source], list[SourceRun]]:
+    """Return the sources due now and the skipped ones with their reasons."""
+    named = set(only)
+    due: list[Source] = []
+    skipped: list[SourceRun] = []
+    for source in config.sources:
+        if named and source.id not in named:
+            continue
+        if source.api_key_env and not api_key(source):
+            skipped.append(_skip(source, f"needs {source.api_key_env} in the environment",
+                                 now))
+            continue
+        if not source.enabled and source.id not in named:
+            skipped.append(_skip(source, "disabled in sources.yaml", now))
+            continue
+        state = states.get(source.id)
+        if not (force or source.id in named) and state and state.next_attempt:
+            when = datetime.fromisoformat(state.next_attempt)
+            if when > now:
+                why = "backing off after errors" if state.status == "failing" else "not due"
+                skipped.append(_skip(source, f"{why} until {when:%Y-%m-%d %H:%M} UTC", now))
+                continue
+        due.append(source)
+    return due, skipped
+
+
+def run(
+    db: Database,
+    config: Config,
+    client: httpx.Client,
+    *,
+    only: Sequence[str] = (),
+    force: bool = False,
+    on_result: OnResult | None = None,
+    on_start: Callable[[int], None] | None = None,
+    sleep: Sleep = time.sleep,
+    now: datetime | None = None,
+) -> list[SourceRun]:
+    """Run every due source once (or those named) and store what they bring; return the runs."""
+    now = now or utcnow()
+    states = store.get_states(db)
+    due, skipped = plan(config, states, only, force, now)
+    if on_start:
+        on_start(len(due))
+    runs: list[SourceRun] = list(skipped)
+    for r in skipped:
+        if on_result:
+            on_result(r)
+
+    def work(source: Source) -> Collected:
+        return collect(client, source, states.get(source.id), config.settings, sleep=sleep)
+
+    for source, got in _concurrently(due, work, config.settings):
+        stored = _store(db, source, states.get(source.id), got, config.settings)
+        runs.append(stored)
+        if on_result:
+            on_result(stored)
+    return runs
+
+
+def _store(db: Database, source: Source, state: SourceState | None, got: Collected,
+           settings: Settings) -> SourceRun:
+    new_state = next_state(source, state, got, settings, utcnow())
+    new = store.save_source_run(db, got.run, new_state, got.items)
+    return replace(got.run, items_new=len(new))
+
+
+def _concurrently(sources: Iterable[Source], work: Callable[[Source], Collected],
+                  settings: Settings) -> Iterable[tuple[Source, Collected]]:
+    """Yield (source, result) as workers finish, at most ``concurrency`` at once and at most
+    ``per_host`` per host; the caller's thread does the storing."""
+    queue = deque(sources)
+    busy: Counter[str] = Counter()
+    running: dict[Future[Collected], Source] = {}
+    with ThreadPoolExecutor(max_workers=settings.concurrency,
+                            thread_name_prefix="fetch") as pool:
+        while queue or running:
+            for _ in range(len(queue)):
+                if len(running) >= settings.concurrency:
+                    break
+                source = queue.popleft()
+                if busy[source.host] >= settings.per_host:
+                    queue.append(source)
+                    continue
+                busy[source.host] += 1
+                running[pool.submit(work, source)] = source
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                source = running.pop(future)
+                busy[source.host] -= 1
+                yield source, future.result()
+
+
+# --- backfill ----------------------------------------------------------------------------
+
+def month_windows(since: date, until: date) -> list[tuple[date, date]]:
+    """Return calendar-month windows covering since..until (inclusive), oldest first."""
+    out = []
+    start = since
+    while start <= until:
+        nxt = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        end = min(nxt - timedelta(days=1), until)
+        out.append((start, end))
+        start = nxt
+    return out
+
+
+def _window_params(source: Source, start: date, end: date) -> tuple[tuple[str, str], ...]:
+    kept = tuple((k, v) for k, v in source.query
+                 if not k.startswith("conditions[publication_date]"))
+    return kept + (("conditions[publication_date][gte]", start.isoformat()),
+                   ("conditions[publication_date][lte]", end.isoformat()))
+
+
+def backfill(
+    db: Database,
+    config: Config,
+    client: httpx.Client,
+    since: date,
+    *,
+    until: date | None = None,
+    only: Sequence[str] = (),
+    on_result: OnResult | None = None,
+    sleep: Sleep = time.sleep,
+) -> list[SourceRun]:
+    """Walk Federal Register sources back to ``since`` in publication-date windows small
+    enough to stay under the API's 10,000-result reach; resumable (finished windows are kept).
+
+    Sources of other kinds have no history to walk: they get one ordinary run.
+    """
+    today = utcnow().date()
+    until = min(until or today, today)
+    runs: list[SourceRun] = []
+    named = set(only)
+    for source in config.sources:
+        if named and source.id not in named:
+            continue
+        if not named and not source.enabled:
+            continue
+        documents = (source.kind == "federal_register"
+                     and source.options.get("endpoint", "documents") == "documents")
+        if not documents:
+            runs.extend(run(db, config, client, only=[source.id], on_result=on_result,
+                            sleep=sleep))
+            continue
+        runs.extend(_backfill_source(db, config.settings, client, source, since, until, today,
+                                     on_result, sleep))
+    return runs
+
+
+def _backfill_source(db: Database, settings: Settings, client: httpx.Client, source: Source,
+                     since: date, until: date, today: date, on_result: OnResult | None,
+                     sleep: Sleep) -> list[SourceRun]:
+    per_page = int(dict(source.query).get("per_page", 200))
+    reach = min(FR_MAX_RESULTS, per_page * 50)
+    pages_needed = -(-reach // per_page)
+    wide = replace(settings, max_pages=max(settings.max_pages, pages_needed))
+    done = store.done_windows(db, source.id)
+    windows = deque(month_windows(since, until))
+    runs: list[SourceRun] = []
+    while windows:
+        start, end = windows.popleft()
+        key = (start.isoformat(), end.isoformat())
+        if key in done or any(s <= key[0] and key[1] <= e for s, e in done):
+            continue
+        got = collect(client, source, None, wide, params=_window_params(source, start, end),
+                      conditional=False, sleep=sleep)
+        full = got.total is not None and got.total >= reach
+        if full and end > start:
+            middle = start + (end - start) // 2
+            windows.extendleft([(middle + timedelta(days=1), end), (start, middle)])
+            continue
+        note = f"window {key[0]}..{key[1]}: {got.run.items_seen} items"
+        if full:
+            note += f" (the API reports {got.total}: only the first {reach} are reachable)"
+        got = replace(got, run=replace(got.run, notes=(*got.run.notes, note)))
+        # Windows that end before today are complete; today's may still grow. A backfill
+        # leaves the source's schedule and validators alone.
+        finished = got.run.status == "ok" and end < today
+        new = store.save_source_run(db, got.run, None, got.items,
+                                    window=(*key, note) if finished else None)
+        stored = replace(got.run, items_new=len(new))
+        runs.append(stored)
+        if on_result:
+            on_result(stored)
+    return runs

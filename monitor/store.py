@@ -1,0 +1,240 @@
+"""SQLite storage: migrations, and get_* / save_* functions.  [sqlite_utils]
+
+Every write of one source's run happens in one transaction; items are keyed by
+(source, guid) so re-running over the same data adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .errors import StorageError
+from .types import Item, SourceRun, SourceState
+
+MIGRATIONS = Migrations("monitor")
+SCHEMA_VERSION = 1
+
+
+@MIGRATIONS(name="0001_crawl")
+def _m0001_crawl(db: Database) -> None:
+    db["source_state"].create({
+        "source_id": str, "etag": str, "last_modified": str, "status": str,
+        "last_attempt": str, "last_success": str, "last_error": str, "error_count": int,
+        "next_attempt": str, "last_http_status": int,
+    }, pk="source_id")
+    db["fetch_log"].create({
+        "id": int, "source_id": str, "started": str, "status": str, "http_status": int,
+        "bytes": int, "pages": int, "items_seen": int, "items_new": int, "duration_ms": int,
+        "error": str, "notes": str,
+    }, pk="id")
+    db["fetch_log"].create_index(["source_id", "started"])
+    db["items"].create({
+        "id": str, "source_id": str, "guid": str, "url": str, "title": str, "summary": str,
+        "published": str, "fetched_at": str, "kind": str, "extra": str,
+    }, pk="id")
+    db["items"].create_index(["source_id", "guid"], unique=True)
+    db["items"].create_index(["published"])
+    db["items"].create_index(["url"])
+    db["items"].enable_fts(["title", "summary"], create_triggers=True, tokenize="porter")
+    db["backfill_windows"].create({
+        "source_id": str, "start": str, "end": str, "items": int, "done_at": str,
+        "note": str,
+    }, pk=("source_id", "start", "end"))
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> Database:
+    """Return the database at ``path`` (created if absent), in WAL mode, migrated."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = Database(sqlite3.connect(str(path), timeout=30, check_same_thread=False))
+        if str(path) != ":memory:":
+            db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrate:
+            MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as e:
+        raise StorageError(f"{path}: cannot open the database: {e}") from e
+    return db
+
+
+def memory_db() -> Database:
+    """Return a migrated in-memory database (for tests)."""
+    db = Database(memory=True)
+    MIGRATIONS.apply(db)
+    return db
+
+
+def schema_version(db: Database) -> int:
+    """Return how many of this project's migrations the database has applied."""
+    return len(MIGRATIONS.applied(db))
+
+
+def pending_migrations(db: Database) -> list[str]:
+    """Return the names of migrations not yet applied."""
+    return [m.name for m in MIGRATIONS.pending(db)]
+
+
+# --- source state and fetch log -------------------------------------------------------
+
+def get_states(db: Database) -> dict[str, SourceState]:
+    """Return the stored state of every source that has run, by source id."""
+    fields = SourceState.__dataclass_fields__
+    return {
+        row["source_id"]: SourceState(**{k: v for k, v in row.items() if k in fields})
+        for row in db["source_state"].rows
+    }
+
+
+def get_fetch_log(db: Database, source_id: str | None = None, limit: int = 50
+                  ) -> list[dict[str, Any]]:
+    """Return the newest fetch-log rows, optionally for one source."""
+    where, args = ("source_id = ?", [source_id]) if source_id else (None, [])
+    return list(db["fetch_log"].rows_where(where, args, order_by="id desc", limit=limit))
+
+
+def _existing_ids(db: Database, ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in db.execute(
+            f"SELECT id FROM items WHERE id IN ({marks})", chunk).fetchall())
+    return found
+
+
+def _item_row(item: Item, fetched_at: str) -> dict[str, Any]:
+    row = asdict(item)
+    row["extra"] = json.dumps(item.extra, sort_keys=True, ensure_ascii=False, default=str)
+    row["fetched_at"] = fetched_at
+    return row
+
+
+def save_items(db: Database, items: Iterable[Item], fetched_at: str) -> list[Item]:
+    """Insert the items not stored yet and return them (call inside a transaction)."""
+    unique: dict[str, Item] = {}
+    for item in items:
+        unique.setdefault(item.id, item)
+    existing = _existing_ids(db, list(unique))
+    new = [item for key, item in unique.items() if key not in existing]
+    if new:
+        db["items"].insert_all((_item_row(i, fetched_at) for i in new), ignore=True,
+                               batch_size=500)
+    return new
+
+
+def save_source_run(
+    db: Database,
+    run: SourceRun,
+    state: SourceState | None,
+    items: Sequence[Item] = (),
+    window: tuple[str, str, str | None] | None = None,
+) -> list[Item]:
+    """Store one source's run (items, state, fetch-log row) in one transaction; return new items.
+
+    ``state`` None leaves the source's state as it is (a backfill window).
+    ``window`` = (start, end, note) marks a backfill window done in the same transaction.
+    """
+    try:
+        with db.atomic():
+            new = save_items(db, items, run.started.isoformat()) if items else []
+            if state is not None:
+                db["source_state"].upsert(asdict(state), pk="source_id")
+            log = asdict(run)
+            log["started"] = run.started.isoformat()
+            log["items_new"] = len(new)
+            log["notes"] = "\n".join(run.notes) or None
+            db["fetch_log"].insert(log)
+            if window is not None:
+                db["backfill_windows"].upsert({
+                    "source_id": run.source_id, "start": window[0], "end": window[1],
+                    "items": len(items), "done_at": run.started.isoformat(),
+                    "note": window[2],
+                }, pk=("source_id", "start", "end"))
+    except sqlite3.DatabaseError as e:
+        raise StorageError(f"cannot store the run of {run.source_id}: {e}") from e
+    return new
+
+
+def done_windows(db: Database, source_id: str) -> set[tuple[str, str]]:
+    """Return the backfill windows of a source already stored."""
+    return {(r["start"], r["end"]) for r in
+            db["backfill_windows"].rows_where("source_id = ?", [source_id])}
+
+
+# --- items -------------------------------------------------------------------------------
+
+def _row_item(row: dict[str, Any]) -> Item:
+    fields = Item.__dataclass_fields__
+    data = {k: v for k, v in row.items() if k in fields}
+    data["extra"] = json.loads(row.get("extra") or "{}")
+    return Item(**data)
+
+
+def get_item(db: Database, item_id: str) -> Item | None:
+    """Return one stored item, or None."""
+    rows = list(db["items"].rows_where("id = ?", [item_id], limit=1))
+    return _row_item(rows[0]) if rows else None
+
+
+def iter_items(db: Database, where: str | None = None, args: Sequence[Any] = (),
+               batch: int = 2000) -> Iterator[Item]:
+    """Yield stored items in rowid order, in batches, with bounded memory."""
+    last = 0
+    clause = f"AND ({where})" if where else ""
+    while True:
+        rows = db.execute(
+            f"SELECT rowid AS _rowid, * FROM items WHERE rowid > ? {clause} "
+            f"ORDER BY rowid LIMIT {int(batch)}", [last, *args]).fetchall()
+        if not rows:
+            return
+        cols = ["_rowid", *[c.name for c in db["items"].columns]]
+        for values in rows:
+            row = dict(zip(cols, values, strict=True))
+            last = row.pop("_rowid")
+            yield _row_item(row)
+
+
+def count_items(db: Database, source_id: str | None = None) -> int:
+    """Return how many items are stored (for one source, or all)."""
+    if source_id:
+        return int(db.execute("SELECT count(*) FROM items WHERE source_id = ?",
+                              [source_id]).fetchone()[0])
+    return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
+
+
+def item_counts(db: Database, since: str | None = None) -> dict[str, int]:
+    """Return stored item counts per source (fetched since ``since`` when given)."""
+    sql = "SELECT source_id, count(*) FROM items"
+    args: list[Any] = []
+    if since:
+        sql += " WHERE fetched_at >= ?"
+        args.append(since)
+    return {r[0]: r[1] for r in db.execute(sql + " GROUP BY source_id", args).fetchall()}
+
+
+def search_items(db: Database, query: str, limit: int = 20) -> list[Item]:
+    """Return items whose title or summary match an FTS5 query, best first."""
+    try:
+        rows = db.execute(
+            "SELECT items.* FROM items JOIN items_fts ON items.rowid = items_fts.rowid "
+            "WHERE items_fts MATCH ? ORDER BY items_fts.rank LIMIT ?", [query, limit]
+        ).fetchall()
+    except sqlite3.OperationalError as e:
+        raise StorageError(f"bad search query {query!r}: {e}") from e
+    cols = [c.name for c in db["items"].columns]
+    return [_row_item(dict(zip(cols, r, strict=True))) for r in rows]
+
+
+def integrity_check(db: Database) -> str:
+    """Return the result of PRAGMA integrity_check ('ok' when healthy)."""
+    return "; ".join(r[0] for r in db.execute("PRAGMA integrity_check").fetchall())
