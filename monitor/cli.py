@@ -12,7 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import pipeline, store
 from .config import Config, load_config
 from .demo import SampleServer, sample_dir
-from .errors import ConfigError, MonitorError, SourceError
+from .errors import ConfigError, MonitorError
 from .fetch import make_client
 from .types import SourceRun
 
@@ -35,7 +35,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]
 
 
 def _fail(e: MonitorError) -> NoReturn:
@@ -240,7 +240,7 @@ def sources(ctx: Context, as_json: bool) -> None:
         db = ctx.db()
         states = store.get_states(db)
         counts = store.item_counts(db)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in config.sources:
         st = states.get(s.id)
         status = st.status if st else "new"

@@ -53,9 +53,6 @@ class Settings:
     max_pages: int = _setting(20, "Pages followed per Federal Register query in one run.")
     failure_backoff: int = _setting(900, "Seconds before retrying a failed source; doubles.")
     failure_backoff_max: int = _setting(172_800, "Longest wait before retrying a failed source.")
-    backfill_window_days: int = _setting(
-        31, "Days per Federal Register backfill window (split further when a window is full)."
-    )
 
     def user_agent_header(self) -> str:
         """Return the User-Agent string, with the contact appended when set."""

@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-
-import httpx
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from . import store
 from .config import Config, Settings, api_key
@@ -23,6 +21,10 @@ from .errors import FetchError, SourceError
 from .fetch import Sleep, fetch
 from .parse import parse
 from .types import Item, Source, SourceRun, SourceState
+
+if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
+    import httpx
+    from sqlite_utils import Database
 
 OnResult = Callable[[SourceRun], None]
 FR_MAX_RESULTS = 10_000  # the most one Federal Register query can reach (sources.md A.4)
@@ -260,6 +262,18 @@ def month_windows(since: date, until: date) -> list[tuple[date, date]]:
     return out
 
 
+def _covered(start: date, end: date, done: set[tuple[str, str]]) -> bool:
+    """Return True when the stored windows together cover start..end."""
+    cursor = start
+    for s, e in sorted(done):
+        if date.fromisoformat(s) > cursor:
+            break
+        cursor = max(cursor, date.fromisoformat(e) + timedelta(days=1))
+        if cursor > end:
+            return True
+    return cursor > end
+
+
 def _window_params(source: Source, start: date, end: date) -> tuple[tuple[str, str], ...]:
     kept = tuple((k, v) for k, v in source.query
                  if not k.startswith("conditions[publication_date]"))
@@ -316,7 +330,7 @@ def _backfill_source(db: Database, settings: Settings, client: httpx.Client, sou
     while windows:
         start, end = windows.popleft()
         key = (start.isoformat(), end.isoformat())
-        if key in done or any(s <= key[0] and key[1] <= e for s, e in done):
+        if _covered(start, end, done):
             continue
         got = collect(client, source, None, wide, params=_window_params(source, start, end),
                       conditional=False, sleep=sleep)

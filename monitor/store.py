@@ -25,26 +25,26 @@ SCHEMA_VERSION = 1
 
 @MIGRATIONS(name="0001_crawl")
 def _m0001_crawl(db: Database) -> None:
-    db["source_state"].create({
+    db.table("source_state").create({
         "source_id": str, "etag": str, "last_modified": str, "status": str,
         "last_attempt": str, "last_success": str, "last_error": str, "error_count": int,
         "next_attempt": str, "last_http_status": int,
     }, pk="source_id")
-    db["fetch_log"].create({
+    db.table("fetch_log").create({
         "id": int, "source_id": str, "started": str, "status": str, "http_status": int,
         "bytes": int, "pages": int, "items_seen": int, "items_new": int, "duration_ms": int,
         "error": str, "notes": str,
     }, pk="id")
-    db["fetch_log"].create_index(["source_id", "started"])
-    db["items"].create({
+    db.table("fetch_log").create_index(["source_id", "started"])
+    db.table("items").create({
         "id": str, "source_id": str, "guid": str, "url": str, "title": str, "summary": str,
         "published": str, "fetched_at": str, "kind": str, "extra": str,
     }, pk="id")
-    db["items"].create_index(["source_id", "guid"], unique=True)
-    db["items"].create_index(["published"])
-    db["items"].create_index(["url"])
-    db["items"].enable_fts(["title", "summary"], create_triggers=True, tokenize="porter")
-    db["backfill_windows"].create({
+    db.table("items").create_index(["source_id", "guid"], unique=True)
+    db.table("items").create_index(["published"])
+    db.table("items").create_index(["url"])
+    db.table("items").enable_fts(["title", "summary"], create_triggers=True, tokenize="porter")
+    db.table("backfill_windows").create({
         "source_id": str, "start": str, "end": str, "items": int, "done_at": str,
         "note": str,
     }, pk=("source_id", "start", "end"))
@@ -91,7 +91,7 @@ def get_states(db: Database) -> dict[str, SourceState]:
     fields = SourceState.__dataclass_fields__
     return {
         row["source_id"]: SourceState(**{k: v for k, v in row.items() if k in fields})
-        for row in db["source_state"].rows
+        for row in db.table("source_state").rows
     }
 
 
@@ -99,7 +99,7 @@ def get_fetch_log(db: Database, source_id: str | None = None, limit: int = 50
                   ) -> list[dict[str, Any]]:
     """Return the newest fetch-log rows, optionally for one source."""
     where, args = ("source_id = ?", [source_id]) if source_id else (None, [])
-    return list(db["fetch_log"].rows_where(where, args, order_by="id desc", limit=limit))
+    return list(db.table("fetch_log").rows_where(where, args, order_by="id desc", limit=limit))
 
 
 def _existing_ids(db: Database, ids: Sequence[str]) -> set[str]:
@@ -127,7 +127,7 @@ def save_items(db: Database, items: Iterable[Item], fetched_at: str) -> list[Ite
     existing = _existing_ids(db, list(unique))
     new = [item for key, item in unique.items() if key not in existing]
     if new:
-        db["items"].insert_all((_item_row(i, fetched_at) for i in new), ignore=True,
+        db.table("items").insert_all((_item_row(i, fetched_at) for i in new), ignore=True,
                                batch_size=500)
     return new
 
@@ -148,14 +148,14 @@ def save_source_run(
         with db.atomic():
             new = save_items(db, items, run.started.isoformat()) if items else []
             if state is not None:
-                db["source_state"].upsert(asdict(state), pk="source_id")
+                db.table("source_state").upsert(asdict(state), pk="source_id")
             log = asdict(run)
             log["started"] = run.started.isoformat()
             log["items_new"] = len(new)
             log["notes"] = "\n".join(run.notes) or None
-            db["fetch_log"].insert(log)
+            db.table("fetch_log").insert(log)
             if window is not None:
-                db["backfill_windows"].upsert({
+                db.table("backfill_windows").upsert({
                     "source_id": run.source_id, "start": window[0], "end": window[1],
                     "items": len(items), "done_at": run.started.isoformat(),
                     "note": window[2],
@@ -168,7 +168,7 @@ def save_source_run(
 def done_windows(db: Database, source_id: str) -> set[tuple[str, str]]:
     """Return the backfill windows of a source already stored."""
     return {(r["start"], r["end"]) for r in
-            db["backfill_windows"].rows_where("source_id = ?", [source_id])}
+            db.table("backfill_windows").rows_where("source_id = ?", [source_id])}
 
 
 # --- items -------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def _row_item(row: dict[str, Any]) -> Item:
 
 def get_item(db: Database, item_id: str) -> Item | None:
     """Return one stored item, or None."""
-    rows = list(db["items"].rows_where("id = ?", [item_id], limit=1))
+    rows = list(db.table("items").rows_where("id = ?", [item_id], limit=1))
     return _row_item(rows[0]) if rows else None
 
 
@@ -197,7 +197,7 @@ def iter_items(db: Database, where: str | None = None, args: Sequence[Any] = (),
             f"ORDER BY rowid LIMIT {int(batch)}", [last, *args]).fetchall()
         if not rows:
             return
-        cols = ["_rowid", *[c.name for c in db["items"].columns]]
+        cols = ["_rowid", *[c.name for c in db.table("items").columns]]
         for values in rows:
             row = dict(zip(cols, values, strict=True))
             last = row.pop("_rowid")
@@ -231,7 +231,7 @@ def search_items(db: Database, query: str, limit: int = 20) -> list[Item]:
         ).fetchall()
     except sqlite3.OperationalError as e:
         raise StorageError(f"bad search query {query!r}: {e}") from e
-    cols = [c.name for c in db["items"].columns]
+    cols = [c.name for c in db.table("items").columns]
     return [_row_item(dict(zip(cols, r, strict=True))) for r in rows]
 
 

@@ -14,7 +14,7 @@ import feedparser
 
 from ..errors import ParseError
 from ..types import Item, Parsed, Source
-from .common import canonical_url, item_id, iso_utc, looks_like_html
+from .common import canonical_url, iso_utc, item_id, looks_like_html
 from .html import MAX_TEXT, html_to_text
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)

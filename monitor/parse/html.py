@@ -52,6 +52,9 @@ def _select(entry: Tag, selector: str | None) -> Tag | None:
 def _date(node: Tag | None) -> str | None:
     if node is None:
         return None
+    inner = node.find("time", datetime=True)
+    if isinstance(inner, Tag) and node.name != "time":
+        node = inner
     for attr in ("datetime", "content", "data-date"):
         value = node.get(attr)
         if isinstance(value, str) and parse_date_text(value):
