@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -12,7 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .types import KINDS, Source
+from .types import AUTHORITIES, KINDS, ROLES, AuthorityRule, Debate, Source, Topic
 
 FR_DOCUMENTS_URL = "https://www.federalregister.gov/api/v1/documents.json"
 FR_PUBLIC_INSPECTION_URL = (
@@ -69,7 +71,12 @@ class Config:
     path: str
     settings: Settings
     sources: tuple[Source, ...]
+    debate: Debate | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read
+
+    def roles(self) -> dict[str, str]:
+        """Return each source's role (agency, news, commentary) by source id."""
+        return {s.id: s.role for s in self.sources}
 
     def source(self, source_id: str) -> Source:
         for s in self.sources:
@@ -124,7 +131,7 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SOURCE_KEYS = {"id", "kind", "url", "query", "interval", "options", "weight", "api_key_env",
-                "enabled"}
+                "enabled", "role"}
 _OPTION_KEYS: dict[str, set[str]] = {
     "federal_register": {"endpoint", "per_page", "max_pages", "fields"},
     "feed": set(),
@@ -249,9 +256,17 @@ def _source(raw: Any, index: int, file: str, lines: dict[tuple[Any, ...], int],
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise fail("must be true or false", "enabled")
+    role = raw.get("role", default_role(kind))
+    if role not in ROLES:
+        raise fail(f"role must be one of: {', '.join(ROLES)}", "role")
     return Source(id=sid, kind=kind, url=url.strip(), interval=interval, query=query,
                   options=dict(options), weight=float(weight), api_key_env=key_env,
-                  enabled=enabled)
+                  enabled=enabled, role=role)
+
+
+def default_role(kind: str) -> str:
+    """Return the role a source of this kind has unless sources.yaml says otherwise."""
+    return "agency" if kind in ("federal_register", "regulations_gov") else "news"
 
 
 def _settings(raw: Any, file: str, lines: dict[tuple[Any, ...], int]) -> Settings:
@@ -317,10 +332,200 @@ def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
                               line=lines.get(("sources", i, "id")))
         seen[src.id] = i
         sources.append(src)
-    extra = {k: v for k, v in data.items() if k not in ("settings", "sources")}
-    return Config(path=file, settings=settings, sources=tuple(sources), extra=extra)
+    debate_ref = data.get("debate", DEFAULT_DEBATE)
+    if not isinstance(debate_ref, str) or not debate_ref:
+        raise ConfigError("must name a shipped debate or a YAML file", file=file, key="debate",
+                          line=lines.get(("debate",)))
+    if debate_ref.endswith((".yaml", ".yml")) and not Path(debate_ref).is_absolute():
+        debate_ref = str(Path(file).parent / debate_ref)
+    debate = load_debate(debate_ref)
+    extra = {k: v for k, v in data.items() if k not in ("settings", "sources", "debate")}
+    return Config(path=file, settings=settings, sources=tuple(sources), debate=debate,
+                  extra=extra)
 
 
 def api_key(source: Source) -> str | None:
     """Return the source's API key from the environment, or None when it is not set."""
     return os.environ.get(source.api_key_env) or None if source.api_key_env else None
+
+
+# --- the debate definition ---------------------------------------------------------------
+
+DEBATES_DIR = Path(__file__).resolve().parent / "debates"
+DEFAULT_DEBATE = "open-weights"
+ENTITY_KINDS = ("threshold", "fr_citation", "fr_doc", "docket", "rin", "executive_order",
+                "eccn", "bill", "comment_deadline", "effective_date")
+_DEBATE_KEYS = {"id", "title", "version", "threshold", "max_chars", "cues", "topics", "stance",
+                "authority"}
+_TOPIC_KEYS = {"label", "weight", "groups", "exclude", "instruments"}
+_AUTHORITY_KEYS = {"fr_types", "action", "text", "roles"}
+_RULE_KEYS = {"match", "authority", "why"}
+
+
+def debate_path(ref: str) -> Path:
+    """Return the file of a shipped debate name, or ``ref`` itself when it is a path."""
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        return Path(ref)
+    return DEBATES_DIR / f"{ref}.yaml"
+
+
+def _check_cue(cue: Any, fail: Any, key: str | None) -> str:
+    if not isinstance(cue, str | int | float) or isinstance(cue, bool) or not str(cue).strip():
+        raise fail("every cue must be a non-empty string", key)
+    cue = str(cue).strip()
+    if cue.startswith("re:"):
+        try:
+            re.compile(cue[3:])
+        except re.error as e:
+            raise fail(f"bad regular expression {cue[3:]!r}: {e}", key) from e
+    elif cue.startswith("entity:"):
+        kind = cue[7:].split("=", 1)[0]
+        if kind not in ENTITY_KINDS:
+            raise fail(f"unknown entity kind {kind!r} (one of: {', '.join(ENTITY_KINDS)})", key)
+    return cue
+
+
+def load_debate(ref: str) -> Debate:
+    """Return the validated debate definition; raise ConfigError naming file, topic and key."""
+    path = debate_path(ref)
+    file = str(path)
+    if not path.is_file():
+        shipped = ", ".join(sorted(p.stem for p in DEBATES_DIR.glob("*.yaml")))
+        raise ConfigError(f"no debate definition here (shipped: {shipped})", file=file)
+    data, lines = load_yaml(path)
+    if not isinstance(data, Mapping):
+        raise ConfigError("a debate definition is a mapping", file=file, line=1)
+
+    def fail_at(where: tuple[Any, ...], entry: str | None = None) -> Any:
+        def fail(message: str, key: str | None = None) -> ConfigError:
+            line = lines.get((*where, key)) if key else None
+            return ConfigError(message, file=file, entry=entry, key=key,
+                               line=line or lines.get(where))
+        return fail
+
+    top = fail_at(())
+    unknown = sorted(set(map(str, data)) - _DEBATE_KEYS)
+    if unknown:
+        raise top(f"unknown key (known: {', '.join(sorted(_DEBATE_KEYS))})", unknown[0])
+    for key in ("id", "topics"):
+        if not data.get(key):
+            raise top("is required", key)
+    threshold = data.get("threshold", 0.5)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
+            or not 0 < threshold <= 1:
+        raise top("must be a number in (0, 1]", "threshold")
+    version = data.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise top("must be a whole number", "version")
+    max_chars = data.get("max_chars", 20000)
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 100:
+        raise top("must be a whole number of at least 100", "max_chars")
+
+    shared: dict[str, list[str]] = {}
+    cues_raw = data.get("cues") or {}
+    if not isinstance(cues_raw, Mapping):
+        raise top("must map names to lists of cues", "cues")
+    for name, values in cues_raw.items():
+        fail = fail_at(("cues", name), f"cues.{name}")
+        if not isinstance(values, list) or not values:
+            raise fail("must be a non-empty list of cues")
+        shared[str(name)] = [_check_cue(v, fail, None) for v in values]
+
+    def expand(values: Any, fail: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(values, list):
+            raise fail("must be a list of cues", key)
+        out: list[str] = []
+        for v in values:
+            if isinstance(v, str) and v.startswith("@"):
+                if v[1:] not in shared:
+                    raise fail(f"unknown shared cue list {v!r} (known: "
+                               f"{', '.join('@' + k for k in shared) or 'none'})", key)
+                out.extend(shared[v[1:]])
+            else:
+                out.append(_check_cue(v, fail, key))
+        return tuple(dict.fromkeys(out))
+
+    topics_raw = data["topics"]
+    if not isinstance(topics_raw, Mapping):
+        raise top("must map topic ids to topics", "topics")
+    topics: list[Topic] = []
+    for tid, raw in topics_raw.items():
+        fail = fail_at(("topics", tid), f"topic {tid}")
+        if not isinstance(raw, Mapping):
+            raise fail("a topic is a mapping with label, weight and groups")
+        unknown = sorted(set(map(str, raw)) - _TOPIC_KEYS)
+        if unknown:
+            raise fail(f"unknown key (known: {', '.join(sorted(_TOPIC_KEYS))})", unknown[0])
+        weight = raw.get("weight", 0.5)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 1:
+            raise fail("must be a number in (0, 1]", "weight")
+        groups_raw = raw.get("groups")
+        if not isinstance(groups_raw, list) or not groups_raw:
+            raise fail("needs at least one cue group", "groups")
+        groups = []
+        for group in groups_raw:
+            cues = expand(group, fail, "groups")
+            if not cues:
+                raise fail("a cue group is empty", "groups")
+            groups.append(cues)
+        topics.append(Topic(
+            id=str(tid), label=str(raw.get("label") or tid), weight=float(weight),
+            groups=tuple(groups), exclude=expand(raw.get("exclude") or [], fail, "exclude"),
+            instruments=expand(raw.get("instruments") or [], fail, "instruments")))
+
+    stance_raw = data.get("stance") or {}
+    sfail = fail_at(("stance",), "stance")
+    if not isinstance(stance_raw, Mapping):
+        raise sfail("must map restrict / open / neutral to cue lists")
+    bad = sorted(set(map(str, stance_raw)) - {"restrict", "open", "neutral"})
+    if bad:
+        raise sfail("stances are restrict, open and neutral", bad[0])
+    stance = tuple((str(k), expand(v, sfail, str(k))) for k, v in stance_raw.items())
+
+    auth = data.get("authority") or {}
+    afail = fail_at(("authority",), "authority")
+    if not isinstance(auth, Mapping):
+        raise afail("must be a mapping")
+    unknown = sorted(set(map(str, auth)) - _AUTHORITY_KEYS)
+    if unknown:
+        raise afail(f"unknown key (known: {', '.join(sorted(_AUTHORITY_KEYS))})", unknown[0])
+
+    def level(value: Any, fail: Any, key: str) -> str:
+        if value not in AUTHORITIES:
+            raise fail(f"authority must be one of: {', '.join(AUTHORITIES)}", key)
+        return str(value)
+
+    def rules(key: str) -> tuple[AuthorityRule, ...]:
+        raw_rules = auth.get(key) or []
+        if not isinstance(raw_rules, list):
+            raise afail("must be a list of rules", key)
+        out = []
+        for i, r in enumerate(raw_rules):
+            rfail = fail_at(("authority", key, i), f"authority.{key} #{i + 1}")
+            if not isinstance(r, Mapping):
+                raise rfail("a rule is a mapping with match, authority and why")
+            unknown = sorted(set(map(str, r)) - _RULE_KEYS)
+            if unknown:
+                raise rfail("unknown key (known: match, authority, why)", unknown[0])
+            out.append(AuthorityRule(match=expand(r.get("match"), rfail, "match"),
+                                     authority=level(r.get("authority"), rfail, "authority"),
+                                     why=str(r.get("why") or "")))
+        return tuple(out)
+
+    fr_types = auth.get("fr_types") or {}
+    roles = auth.get("roles") or {"agency": "official", "news": "news",
+                                  "commentary": "commentary"}
+    if not isinstance(fr_types, Mapping) or not isinstance(roles, Mapping):
+        raise afail("fr_types and roles map names to authorities")
+    for role in roles:
+        if role not in ROLES:
+            raise afail(f"unknown role {role!r} (one of: {', '.join(ROLES)})", "roles")
+    fingerprint = hashlib.sha1(json.dumps(data, sort_keys=True, default=str)
+                               .encode()).hexdigest()[:10]
+    return Debate(
+        id=str(data["id"]), title=str(data.get("title") or data["id"]), version=version,
+        threshold=float(threshold), topics=tuple(topics), stance=stance,
+        fr_types=tuple((str(k), level(v, afail, "fr_types")) for k, v in fr_types.items()),
+        action_rules=rules("action"), text_rules=rules("text"),
+        roles=tuple((str(k), level(v, afail, "roles")) for k, v in roles.items()),
+        max_chars=max_chars, fingerprint=fingerprint, path=file)

@@ -2,6 +2,10 @@
 
 Conditional GET (ETag, Last-Modified), a streaming body cap, at most five redirects,
 Retry-After on 429/503, and retries with backoff for transient failures. A 304 returns None.
+
+``settings.timeout`` bounds each wait for data; a body that keeps trickling in (a byte every
+few seconds) never trips it, so one response may also take at most DEADLINE_FACTOR times the
+timeout in all.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .types import Fetched, Source, SourceState
 
 Sleep = Callable[[float], None]
 _TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+DEADLINE_FACTOR = 4  # one response may take at most this many times settings.timeout
 
 
 def make_client(settings: Settings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -106,6 +111,7 @@ def _get_once(
 ) -> Fetched | None:
     started = time.monotonic()
     cap = settings.max_body_bytes
+    deadline = started + settings.timeout * DEADLINE_FACTOR
     try:
         with client.stream("GET", url, params=list(query) or None, headers=headers) as r:
             status = r.status_code
@@ -135,6 +141,11 @@ def _get_once(
                                      "(after decompression); stopped reading",
                                      http_status=status)
                 chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise FetchError(source.id, f"gave up after {time.monotonic() - started:.1f}"
+                                     f" s: the body is arriving too slowly ({total:,} bytes "
+                                     f"so far; limit {DEADLINE_FACTOR} x timeout)",
+                                     http_status=status)
             return Fetched(
                 source_id=source.id,
                 url=str(r.url),

@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import store
-from .config import Config, Settings, api_key
+from .classify import classify
+from .config import Config, Settings, api_key, default_role
 from .errors import FetchError, SourceError
 from .fetch import Sleep, fetch
 from .parse import parse
-from .types import Item, Source, SourceRun, SourceState
+from .types import Debate, Item, Signal, Source, SourceRun, SourceState
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
     import httpx
@@ -207,19 +208,68 @@ def run(
     def work(source: Source) -> Collected:
         return collect(client, source, states.get(source.id), config.settings, sleep=sleep)
 
+    signals_for = _classifier(config)
     for source, got in _concurrently(due, work, config.settings):
-        stored = _store(db, source, states.get(source.id), got, config.settings)
+        new_state = next_state(source, states.get(source.id), got, config.settings, utcnow())
+        new = store.save_source_run(db, got.run, new_state, got.items, signals_for=signals_for)
+        stored = replace(got.run, items_new=len(new))
         runs.append(stored)
         if on_result:
             on_result(stored)
+    catch_up(db, config)
     return runs
 
 
-def _store(db: Database, source: Source, state: SourceState | None, got: Collected,
-           settings: Settings) -> SourceRun:
-    new_state = next_state(source, state, got, settings, utcnow())
-    new = store.save_source_run(db, got.run, new_state, got.items)
-    return replace(got.run, items_new=len(new))
+# --- classification ------------------------------------------------------------------------
+
+def _classifier(config: Config) -> Callable[[Sequence[Item]], list[Signal]] | None:
+    """Return a function classifying items against the configured debate (None: no debate)."""
+    debate = config.debate
+    if debate is None:
+        return None
+    roles = config.roles()
+
+    def signals_for(items: Sequence[Item]) -> list[Signal]:
+        return [classify(i, debate, roles.get(i.source_id) or default_role(i.kind))
+                for i in items]
+
+    return signals_for
+
+
+def _classify_where(db: Database, config: Config, debate: Debate, where: str | None,
+                    args: Sequence[object], batch: int) -> int:
+    signals_for = _classifier(config)
+    assert signals_for is not None
+    done = 0
+    pending: list[Item] = []
+    for item in store.iter_items(db, where, args, batch=batch):
+        pending.append(item)
+        if len(pending) >= batch:
+            with store.transaction(db):
+                done += store.save_signals(db, signals_for(pending), utcnow().isoformat())
+            pending = []
+    if pending:
+        with store.transaction(db):
+            done += store.save_signals(db, signals_for(pending), utcnow().isoformat())
+    return done
+
+
+def classify_all(db: Database, config: Config, batch: int = 1000) -> int:
+    """Re-apply the current debate definition to every stored item; return how many."""
+    if config.debate is None:
+        return 0
+    return _classify_where(db, config, config.debate, None, (), batch)
+
+
+def catch_up(db: Database, config: Config, batch: int = 1000) -> int:
+    """Classify stored items that have no signal for the debate yet (e.g. stored before the
+    debate was configured, or by an older schema); return how many."""
+    debate = config.debate
+    if debate is None:
+        return 0
+    return _classify_where(
+        db, config, debate,
+        "id NOT IN (SELECT item_id FROM signals WHERE debate = ?)", (debate.id,), batch)
 
 
 def _concurrently(sources: Iterable[Source], work: Callable[[Source], Collected],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,11 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from .errors import StorageError
-from .types import Item, SourceRun, SourceState
+from .types import Entity, Item, Signal, SourceRun, SourceState, TopicHit
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SignalsFor = Callable[[Sequence[Item]], Sequence[Signal]]
 
 
 @MIGRATIONS(name="0001_crawl")
@@ -48,6 +49,20 @@ def _m0001_crawl(db: Database) -> None:
         "source_id": str, "start": str, "end": str, "items": int, "done_at": str,
         "note": str,
     }, pk=("source_id", "start", "end"))
+
+
+@MIGRATIONS(name="0002_signals")
+def _m0002_signals(db: Database) -> None:
+    db.table("signals").create({
+        "item_id": str, "debate": str, "version": str, "relevance": float, "relevant": int,
+        "topics": str, "topic_cues": str, "stance": str, "stance_cues": str, "authority": str,
+        "authority_reason": str, "entities": str, "classified_at": str,
+    }, pk=("item_id", "debate"))
+    db.table("signals").create_index(["debate", "relevant"])
+    db.table("signal_entities").create({
+        "item_id": str, "debate": str, "kind": str, "value": str,
+    }, pk=("item_id", "debate", "kind", "value"))
+    db.table("signal_entities").create_index(["kind", "value"])
 
 
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
@@ -138,15 +153,19 @@ def save_source_run(
     state: SourceState | None,
     items: Sequence[Item] = (),
     window: tuple[str, str, str | None] | None = None,
+    signals_for: SignalsFor | None = None,
 ) -> list[Item]:
     """Store one source's run (items, state, fetch-log row) in one transaction; return new items.
 
-    ``state`` None leaves the source's state as it is (a backfill window).
+    ``state`` None leaves the source's state as it is (a backfill window). ``signals_for``
+    classifies the new items so their signals are stored in the same transaction.
     ``window`` = (start, end, note) marks a backfill window done in the same transaction.
     """
     try:
         with db.atomic():
             new = save_items(db, items, run.started.isoformat()) if items else []
+            if new and signals_for is not None:
+                save_signals(db, signals_for(new), run.started.isoformat())
             if state is not None:
                 db.table("source_state").upsert(asdict(state), pk="source_id")
             log = asdict(run)
@@ -169,6 +188,73 @@ def done_windows(db: Database, source_id: str) -> set[tuple[str, str]]:
     """Return the backfill windows of a source already stored."""
     return {(r["start"], r["end"]) for r in
             db.table("backfill_windows").rows_where("source_id = ?", [source_id])}
+
+
+# --- signals ---------------------------------------------------------------------------
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def save_signals(db: Database, signals: Iterable[Signal], classified_at: str) -> int:
+    """Insert or replace signals (one per item and debate) with their entity index; return
+    how many were written (call inside a transaction)."""
+    rows: list[dict[str, Any]] = []
+    entity_rows: list[dict[str, Any]] = []
+    keys: list[tuple[str, str]] = []
+    for s in signals:
+        keys.append((s.item_id, s.debate))
+        rows.append({
+            "item_id": s.item_id, "debate": s.debate, "version": s.version,
+            "relevance": s.relevance, "relevant": int(s.relevant),
+            "topics": _dump([t.topic for t in s.topics]),
+            "topic_cues": _dump({t.topic: list(t.cues) for t in s.topics}),
+            "stance": s.stance, "stance_cues": _dump(list(s.stance_cues)),
+            "authority": s.authority, "authority_reason": s.authority_reason,
+            "entities": _dump([asdict(e) for e in s.entities]), "classified_at": classified_at,
+        })
+        entity_rows.extend({"item_id": s.item_id, "debate": s.debate, "kind": e.kind,
+                            "value": e.value} for e in s.entities)
+    if not rows:
+        return 0
+    db.conn.executemany("DELETE FROM signal_entities WHERE item_id = ? AND debate = ?", keys)
+    db.table("signals").insert_all(rows, replace=True, batch_size=500)
+    if entity_rows:
+        db.table("signal_entities").insert_all(entity_rows, ignore=True, batch_size=500)
+    return len(rows)
+
+
+def _row_signal(row: dict[str, Any]) -> Signal:
+    cues = json.loads(row["topic_cues"] or "{}")
+    return Signal(
+        item_id=row["item_id"], debate=row["debate"], version=row["version"],
+        relevance=row["relevance"], relevant=bool(row["relevant"]),
+        topics=tuple(TopicHit(topic=t, cues=tuple(cues.get(t, [])))
+                     for t in json.loads(row["topics"] or "[]")),
+        stance=row["stance"], stance_cues=tuple(json.loads(row["stance_cues"] or "[]")),
+        authority=row["authority"], authority_reason=row["authority_reason"],
+        entities=tuple(Entity(**e) for e in json.loads(row["entities"] or "[]")))
+
+
+def get_signal(db: Database, item_id: str, debate: str) -> Signal | None:
+    """Return the stored signal of one item, or None."""
+    rows = list(db.table("signals").rows_where("item_id = ? AND debate = ?", [item_id, debate]))
+    return _row_signal(rows[0]) if rows else None
+
+
+def count_signals(db: Database, debate: str, relevant: bool | None = None) -> int:
+    """Return how many signals a debate has (only relevant or irrelevant ones when asked)."""
+    sql = "SELECT count(*) FROM signals WHERE debate = ?"
+    args: list[Any] = [debate]
+    if relevant is not None:
+        sql += " AND relevant = ?"
+        args.append(int(relevant))
+    return int(db.execute(sql, args).fetchone()[0])
+
+
+def transaction(db: Database) -> Any:
+    """Return a context manager wrapping writes in one transaction."""
+    return db.atomic()
 
 
 # --- items -------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 KINDS = ("federal_register", "feed", "html", "regulations_gov")
+ROLES = ("agency", "news", "commentary")
+AUTHORITIES = ("final", "proposed", "official", "news", "commentary")  # most binding first
+STANCES = ("restrict", "open", "neutral", "unknown")
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Source:
     weight: float = 1.0
     api_key_env: str | None = None  # environment variable holding the API key, if any
     enabled: bool = True
+    role: str = "news"  # agency | news | commentary: what the source is, for authority
 
     @property
     def host(self) -> str:
@@ -115,3 +119,81 @@ class SourceRun:
     @property
     def failed(self) -> bool:
         return self.status == "error"
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Something an item names: a threshold, citation, docket, deadline... and where it stood."""
+
+    kind: str  # threshold | fr_citation | fr_doc | docket | rin | executive_order | eccn | bill
+    # | comment_deadline | effective_date
+    value: str  # normalised: "1e26 operations", "89 FR 14059", "H.R. 8315", "2024-03-27"
+    text: str  # the text it came from
+    start: int = -1  # offset in the item's text; -1 when it came from a source field
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic of the debate: cue groups that must all match, exclusions, instruments."""
+
+    id: str
+    label: str
+    weight: float
+    groups: tuple[tuple[str, ...], ...]
+    exclude: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthorityRule:
+    """If any phrase of ``match`` is found, the item has ``authority``, for the reason ``why``."""
+
+    match: tuple[str, ...]
+    authority: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Debate:
+    """A debate definition (debates/*.yaml), validated."""
+
+    id: str
+    title: str
+    version: int
+    threshold: float
+    topics: tuple[Topic, ...]
+    stance: tuple[tuple[str, tuple[str, ...]], ...]  # (stance, cues)
+    fr_types: tuple[tuple[str, str], ...]
+    action_rules: tuple[AuthorityRule, ...]
+    text_rules: tuple[AuthorityRule, ...]
+    roles: tuple[tuple[str, str], ...]
+    max_chars: int = 20000
+    fingerprint: str = ""  # a hash of the definition: part of the classifier version
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    """A topic that fired, with the cues that made it fire."""
+
+    topic: str
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """An item classified against a debate: why it matters, how binding, what it names."""
+
+    item_id: str
+    debate: str
+    version: str  # classifier version: code version + debate id, version and fingerprint
+    relevance: float
+    relevant: bool
+    topics: tuple[TopicHit, ...]
+    stance: str  # restrict | open | neutral | unknown
+    stance_cues: tuple[str, ...]
+    authority: str  # final | proposed | official | news | commentary
+    authority_reason: str
+    entities: tuple[Entity, ...]
+    threshold: float = 0.5

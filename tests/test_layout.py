@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 # A stage imports only types, errors, config and its own package; never another stage,
 # never storage.
-STAGES = {"fetch", "parse", "classify", "extract", "cluster", "outputs"}
+STAGES = {"fetch", "parse", "classify", "cluster", "outputs"}
 FOUNDATION = {"types", "errors", "config"}
 # Each third-party library lives in one module (or one stage package).
 LIBRARIES = {
@@ -23,6 +23,7 @@ LIBRARIES = {
     "jinja2": {"outputs"},
     "apscheduler": {"schedule"},
     "rapidfuzz": {"cluster"},
+    "ahocorasick": {"classify"},
 }
 
 

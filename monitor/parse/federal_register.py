@@ -27,13 +27,32 @@ def _decode(source: Source, body: bytes) -> Any:
                          "(blocked or wrong URL)")
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ParseError(source.id, f"not valid JSON: {e}") from e
+
+
+def _listed(raw: Any) -> list[Any]:
+    """Return a JSON value as a list: a lone string or object is one element, not iterated."""
+    if raw is None:
+        return []
+    return list(raw) if isinstance(raw, list | tuple) else [raw]
+
+
+def _text(raw: Any) -> str | None:
+    return raw if isinstance(raw, str) else None
+
+
+def _count(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    return int(raw) if isinstance(raw, str) and raw.strip().isdigit() else None
 
 
 def _agencies(raw: Any) -> list[str]:
     names: list[str] = []
-    for a in raw or []:
+    for a in _listed(raw):
         if isinstance(a, dict):
             name = a.get("name") or a.get("raw_name")
         else:
@@ -46,9 +65,7 @@ def _agencies(raw: Any) -> list[str]:
 def _strings(raw: Any) -> list[str]:
     if raw is None:
         return []
-    if isinstance(raw, str):
-        return [raw] if raw.strip() else []
-    return [str(x).strip() for x in raw if x is not None and str(x).strip()]
+    return [str(x).strip() for x in _listed(raw) if x is not None and str(x).strip()]
 
 
 def _item(source: Source, doc: dict[str, Any]) -> Item | None:
@@ -58,9 +75,9 @@ def _item(source: Source, doc: dict[str, Any]) -> Item | None:
     number = str(number).strip()
     title = html_to_text(doc.get("title") or doc.get("toc_subject") or "") or f"FR Doc {number}"
     summary = html_to_text(doc.get("abstract") or doc.get("excerpts") or "")
-    published = parse_date_text(doc.get("publication_date")) or parse_date_text(
-        doc.get("filed_at"))
-    url = doc.get("html_url") or f"https://www.federalregister.gov/d/{number}"
+    published = parse_date_text(_text(doc.get("publication_date"))) or parse_date_text(
+        _text(doc.get("filed_at")))
+    url = _text(doc.get("html_url")) or f"https://www.federalregister.gov/d/{number}"
     extra: dict[str, Any] = {k: doc[k] for k in _KEEP if doc.get(k) not in (None, "", [])}
     extra["document_number"] = number
     extra["agencies"] = _agencies(doc.get("agencies"))
@@ -92,7 +109,7 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
     results = data.get("results")
     if results is None:
         if "count" in data:  # an empty result has no results key (sources.md A.3)
-            return Parsed(items=(), total=int(data.get("count") or 0))
+            return Parsed(items=(), total=_count(data.get("count")) or 0)
         raise ParseError(source.id, "not a Federal Register search response "
                          "(no 'results' and no 'count')")
     if not isinstance(results, list):
@@ -106,12 +123,11 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
         else:
             items.append(item)
     notes = (f"{skipped} result(s) without a document_number skipped",) if skipped else ()
-    count = data.get("count")
     return Parsed(
         items=tuple(items),
-        next_url=data.get("next_page_url") or None,
+        next_url=_text(data.get("next_page_url")) or None,
         notes=notes,
-        total=int(count) if isinstance(count, int) else None,
+        total=_count(data.get("count")),
     )
 
 

@@ -1,0 +1,200 @@
+"""classify(item, debate, role) -> Signal: the item against the debate, explainably. Pure.
+[pyahocorasick]
+
+Phrases are matched in one pass: the text is folded to lower-case word stems separated by
+single spaces (hyphens, punctuation and plural endings folded), and an Aho-Corasick automaton
+of the debate's phrases, folded the same way, finds every cue at once.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from math import prod
+
+import ahocorasick
+
+from .. import __version__
+from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
+from .extract import extract
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_STEMS: dict[str, str] = {}
+
+
+def _stem(token: str) -> str:
+    """Fold a plural ending: models -> model, policies -> policy (cached)."""
+    stem = _STEMS.get(token)
+    if stem is None:
+        stem = token
+        if len(token) > 4 and token.endswith("ies"):
+            stem = token[:-3] + "y"
+        elif len(token) > 4 and token.endswith("sses"):
+            stem = token[:-2]
+        elif len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+            stem = token[:-1]
+        if len(_STEMS) < 200_000:
+            _STEMS[token] = stem
+    return stem
+
+
+def fold(text: str) -> str:
+    """Return text as ' stem stem stem ' for whole-word phrase matching."""
+    return " " + " ".join(map(_stem, _TOKEN.findall(text.lower()))) + " "
+
+
+def plain(text: str) -> str:
+    """Return text without HTML tags and entities."""
+    if "<" in text or "&" in text:
+        text = html.unescape(_TAG.sub(" ", text))
+    return text
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """A debate compiled for matching: the automaton and what each folded phrase means."""
+
+    automaton: ahocorasick.Automaton
+    cues_of: dict[str, tuple[str, ...]]  # folded phrase -> the cues written that way
+    regexes: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+_COMPILED: dict[tuple[str, str], Matcher] = {}
+
+
+def compile_debate(debate: Debate) -> Matcher:
+    """Return the debate's matcher (built once per definition)."""
+    key = (debate.id, debate.fingerprint)
+    matcher = _COMPILED.get(key)
+    if matcher is not None:
+        return matcher
+    cues: set[str] = set()
+    for topic in debate.topics:
+        for group in topic.groups:
+            cues.update(group)
+        cues.update(topic.exclude)
+        cues.update(topic.instruments)
+    for _, stance_cues in debate.stance:
+        cues.update(stance_cues)
+    for rule in (*debate.action_rules, *debate.text_rules):
+        cues.update(rule.match)
+    cues_of: dict[str, list[str]] = defaultdict(list)
+    regexes = []
+    for cue in sorted(cues):
+        if cue.startswith("re:"):
+            regexes.append((cue, re.compile(cue[3:])))
+        elif not cue.startswith("entity:"):
+            folded = fold(cue)
+            if folded.strip():
+                cues_of[folded].append(cue)
+    automaton = ahocorasick.Automaton()
+    for folded in cues_of:
+        automaton.add_word(folded, folded)
+    if cues_of:
+        automaton.make_automaton()
+    matcher = Matcher(automaton=automaton, cues_of={k: tuple(v) for k, v in cues_of.items()},
+                      regexes=tuple(regexes))
+    _COMPILED[key] = matcher
+    return matcher
+
+
+def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
+    found: set[str] = set()
+    if matcher.cues_of:
+        for _, key in matcher.automaton.iter(folded):
+            found.update(matcher.cues_of[key])
+    for cue, pattern in matcher.regexes:
+        if pattern.search(lowered):
+            found.add(cue)
+    return found
+
+
+def _entity_cues(entities: tuple[Entity, ...]) -> set[str]:
+    cues = set()
+    for e in entities:
+        cues.add(f"entity:{e.kind}")
+        cues.add(f"entity:{e.kind}={e.value}")
+        if e.kind == "threshold":  # "entity:threshold=1e26" matches any unit
+            cues.add(f"entity:threshold={e.value.split()[0]}")
+    return cues
+
+
+def _rule(rules: tuple[AuthorityRule, ...], cues: set[str]) -> AuthorityRule | None:
+    for rule in rules:
+        if any(m in cues for m in rule.match):
+            return rule
+    return None
+
+
+def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
+               cues: set[str]) -> tuple[str, str]:
+    extra = item.extra
+    action = extra.get("action")
+    if isinstance(action, str) and action:
+        rule = _rule(debate.action_rules, _matched(matcher, fold(action), action.lower()))
+        if rule:
+            return rule.authority, f"Federal Register action '{action}': {rule.why}"
+    doc_type = extra.get("type") or extra.get("documentType")
+    fr_types = dict(debate.fr_types)
+    if isinstance(doc_type, str) and doc_type in fr_types:
+        subtype = extra.get("subtype")
+        label = f"{doc_type} ({subtype})" if subtype else doc_type
+        return fr_types[doc_type], f"document type '{label}'"
+    roles = dict(debate.roles)
+    if role == "agency":
+        rule = _rule(debate.text_rules, cues)
+        if rule:
+            hit = next(m for m in rule.match if m in cues)
+            return rule.authority, f"agency source, text says '{hit}': {rule.why}"
+    level = roles.get(role, "news")
+    return level, f"source role '{role}'"
+
+
+def _stance(debate: Debate, cues: set[str]) -> tuple[str, tuple[str, ...]]:
+    hits = {name: tuple(sorted(c for c in stance_cues if c in cues))
+            for name, stance_cues in debate.stance}
+    counts = {name: len(h) for name, h in hits.items()}
+    fired = tuple(f"{name}: {c}" for name, h in hits.items() for c in h)
+    if not any(counts.values()):
+        return "unknown", ()
+    restrict, open_ = counts.get("restrict", 0), counts.get("open", 0)
+    if restrict > open_:
+        return "restrict", fired
+    if open_ > restrict:
+        return "open", fired
+    return "neutral", fired  # only neutral cues, or both sides equally
+
+
+def version(debate: Debate) -> str:
+    """Return the classifier version recorded with each signal."""
+    return f"{__version__}+{debate.id}.v{debate.version}.{debate.fingerprint}"
+
+
+def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
+    """Return the item's signal: relevance, topics with their cues, stance, authority, entities."""
+    matcher = compile_debate(debate)
+    text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
+    lowered = text.lower()
+    entities = extract(text, item.extra)
+    cues = _matched(matcher, fold(text), lowered) | _entity_cues(entities)
+    topics: list[TopicHit] = []
+    for topic in debate.topics:
+        if any(c in cues for c in topic.exclude):
+            continue
+        instruments = [c for c in topic.instruments if c in cues]
+        groups = [[c for c in group if c in cues] for group in topic.groups]
+        if instruments or all(groups):
+            fired = instruments + [c for g in groups if all(groups) for c in g]
+            topics.append(TopicHit(topic=topic.id, cues=tuple(dict.fromkeys(fired))))
+    weights = {t.id: t.weight for t in debate.topics}
+    relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
+    stance, stance_cues = _stance(debate, cues)
+    authority, why = _authority(item, role, debate, matcher, cues)
+    return Signal(
+        item_id=item.id, debate=debate.id, version=version(debate), relevance=relevance,
+        relevant=relevance >= debate.threshold, topics=tuple(topics), stance=stance,
+        stance_cues=stance_cues, authority=authority, authority_reason=why,
+        entities=entities, threshold=debate.threshold)

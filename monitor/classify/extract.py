@@ -1,0 +1,226 @@
+"""Entities named in an item's text: compute thresholds, FR citations and document numbers,
+docket ids, RINs, executive orders, ECCNs, bills, comment deadlines and effective dates. Pure.
+
+Every entity keeps the span of text it came from, so `monitor explain` can show it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from ..types import Entity
+
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
+           "December|Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|"
+           "Nov\\.?|Dec\\.?")
+_DATE = rf"(?:{_MONTHS})\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}"
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_WORD_EXP = {"septillion": 24, "sextillion": 21, "octillion": 27, "quintillion": 18}
+
+# The unit that follows a number decides what kind of threshold it is.
+_UNIT = (r"(?P<unit>(?:integer\s+or\s+floating[\s-]point\s+|floating[\s-]point\s+|"
+         r"computational\s+|numerical\s+)?(?:operations|ops|op)(?:\s+per\s+second|\s*/\s*s\b)?|"
+         r"flop/?s\b|flops\b|flop\b)")
+_GAP = r"[\s\w,()-]{0,40}?"  # "10^26 integer or floating-point operations", "10^26 total ops"
+_THRESHOLD = re.compile(
+    r"(?<![\w.])(?:(?P<mant>\d+(?:\.\d+)?)\s*(?:[x×*·]|times)\s*)?"
+    r"(?:10\s*(?:\^|\*\*)\s*\(?(?P<exp1>\d{1,2})\)?"
+    r"|10(?P<exp2>[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"
+    r"|(?P<mant3>\d+(?:\.\d+)?)\s*[eE]\s*\+?(?P<exp3>\d{1,2})"
+    r"|10\s+to\s+the\s+(?:power\s+of\s+)?(?P<exp4>\d{1,2})(?:st|nd|rd|th)?(?:\s+power)?"
+    r"|(?P<words>(?:one\s+)?hundred\s+septillion|\d+\s+(?:septillion|sextillion|octillion)))"
+    rf"(?P<rest>{_GAP}{_UNIT})?",
+    re.IGNORECASE,
+)
+# "1026 integer or floating-point operations": the superscript lost in text extraction.
+# Only with a compute unit right after it, so years and page numbers never match.
+_LOST = re.compile(
+    r"(?<![\w.^])(?:(?P<mant>\d+(?:\.\d+)?)\s*(?:[x×*]|times)\s*)?10(?P<exp>1[5-9]|2[0-9]|30)"
+    r"(?P<rest>\s+" + _UNIT + ")",
+    re.IGNORECASE,
+)
+_UNIT_BEFORE = re.compile(_UNIT.replace("(?P<unit>", "("), re.IGNORECASE)
+_FR_CITATION = re.compile(r"\b(?P<vol>\d{1,3})\s+(?:FR|Fed\.\s*Reg\.)\s+(?P<page>\d{1,6})\b")
+_FR_DOC = re.compile(r"(?:FR\s+Doc\.?(?:\s+No\.?)?|Document\s+Number:?|federalregister\.gov/d/)"
+                     r"\s*(?P<num>(?:19|20)\d{2}-\d{5})\b", re.IGNORECASE)
+_DOCKET = re.compile(r"\b(?P<id>[A-Z]{2,6}(?:-[A-Z]{2,6})?-(?:19|20)\d{2}-\d{4})\b")
+_RIN = re.compile(r"\b(?:RIN\s*:?\s*)?(?P<rin>\d{4}-[A-Z]{2}\d{2})\b")
+_EO = re.compile(r"\b(?:Executive\s+Order|E\.\s?O\.|EO)\s*(?:No\.?\s*|Number\s*|#\s*)?"
+                 r"(?P<num>1\d{4})\b", re.IGNORECASE)
+_ECCN = re.compile(r"\b(?P<eccn>[0-9][A-E][0-9]{3}(?:\.[a-z](?:\.\d+)?)?)\b")
+_BILL = re.compile(
+    r"(?<![\w.])(?P<kind>H\.\s?R\.|S\.|H\.\s?Res\.|S\.\s?Res\.|SB|AB|HB)\s?(?P<num>\d{1,5})\b"
+    r"|\b(?P<kind2>Senate|Assembly)\s+Bill\s+(?:No\.\s*)?(?P<num2>\d{1,5})\b")
+_DEADLINE = re.compile(
+    r"(?:comments?\s+(?:must\s+be\s+received|are\s+due|should\s+be\s+submitted|due)"
+    r"|submit\s+(?:written\s+)?comments|deadline\s+for\s+(?:submitting\s+)?comments"
+    r"|comment\s+period\s+(?:closes|ends))"
+    rf"[^.]{{0,60}}?(?:by|on\s+or\s+before|before|is|until|on)\s+(?P<date>{_DATE})",
+    re.IGNORECASE)
+_EFFECTIVE = re.compile(rf"(?:effective|takes\s+effect)\s+(?:on\s+|date\s*:?\s*)?(?P<date>{_DATE})",
+                        re.IGNORECASE)
+_FR_DOCNUM = re.compile(r"^(?:19|20)\d{2}-\d{5}$")
+
+
+def _threshold(mant: str | None, exp: int, rest: str | None, text: str, start: int,
+               end: int) -> Entity | None:
+    unit_text = (rest or "").lower()
+    if "second" in unit_text or "/s" in unit_text.replace(" ", ""):
+        unit = "ops/s"
+    elif "flop" in unit_text or ("floating" in unit_text and "integer" not in unit_text):
+        unit = "FLOP"
+    elif unit_text:
+        unit = "operations"
+    else:
+        unit = ""
+    if not unit and exp < 18:  # "1e5" without a compute unit is just a number
+        return None
+    m = float(mant) if mant else 1.0
+    value = f"{m:g}e{exp}" + (f" {unit}" if unit else "")
+    return Entity(kind="threshold", value=value, text=text[start:end].strip(), start=start,
+                  end=end)
+
+
+def _thresholds(text: str) -> list[Entity]:
+    out: list[Entity] = []
+    for m in _THRESHOLD.finditer(text):
+        mant = m.group("mant") or m.group("mant3")
+        if m.group("exp1"):
+            exp = int(m.group("exp1"))
+        elif m.group("exp2"):
+            exp = int(m.group("exp2").translate(_SUPERSCRIPT))
+        elif m.group("exp3"):
+            exp = int(m.group("exp3"))
+        elif m.group("exp4"):
+            exp = int(m.group("exp4"))
+        else:
+            words = m.group("words").lower().split()
+            scale = _WORD_EXP[words[-1]]
+            head = words[0]
+            exp = scale + (2 if head in ("hundred", "one") else len(head) - 1)
+            mant = None if head in ("hundred", "one") else str(int(head) / 10 ** (len(head) - 1))
+        if not 15 <= exp <= 30:
+            continue
+        end = m.end("rest") if m.group("rest") else m.end()
+        rest = m.group("rest")
+        if not rest:  # "measured in floating point operations is greater than 10^25"
+            before = _UNIT_BEFORE.findall(text[max(0, m.start() - 80):m.start()])
+            rest = before[-1] if before else None
+        ent = _threshold(mant, exp, rest, text, m.start(), end)
+        if ent:
+            out.append(ent)
+    taken = [(e.start, e.end) for e in out]
+    for m in _LOST.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        ent = _threshold(m.group("mant"), int(m.group("exp")), m.group("rest"), text,
+                         m.start(), m.end())
+        if ent:
+            out.append(ent)
+    return out
+
+
+def _date_value(text: str) -> str | None:
+    cleaned = re.sub(r"\s+", " ", text.replace(",", ", ")).replace(" ,", ",").strip()
+    cleaned = re.sub(r",\s*,", ",", cleaned)
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%B %d %Y"):
+        try:
+            return datetime.strptime(cleaned.replace("Sept", "Sep"), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _found(kind: str, value: str, m: re.Match[str], group: int | str = 0) -> Entity:
+    return Entity(kind=kind, value=value, text=m.group(0).strip(), start=m.start(group),
+                  end=m.end(group))
+
+
+def _bill(m: re.Match[str]) -> str:
+    if m.group("kind2"):
+        prefix = "SB" if m.group("kind2").lower() == "senate" else "AB"
+        return f"{prefix} {m.group('num2')}"
+    kind = m.group("kind").replace(" ", "").upper()
+    kind = {"H.R.": "H.R.", "S.": "S.", "H.RES.": "H.Res.", "S.RES.": "S.Res."}.get(kind, kind)
+    return f"{kind} {m.group('num')}"
+
+
+def extract(text: str, extra: dict[str, Any] | None = None) -> tuple[Entity, ...]:
+    """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
+    by (kind, value), in order of appearance; fields come first."""
+    extra = extra or {}
+    found: list[Entity] = []
+    # Source fields first: the Federal Register's own dates and identifiers.
+    for key, kind in (("comments_close_on", "comment_deadline"),
+                      ("effective_on", "effective_date")):
+        value = extra.get(key)
+        if isinstance(value, str) and _iso_date(value):
+            found.append(Entity(kind=kind, value=value, text=f"{key}: {value}", start=-1,
+                                end=-1))
+    number = extra.get("document_number")
+    if isinstance(number, str) and _FR_DOCNUM.match(number):
+        found.append(Entity(kind="fr_doc", value=number, text=number, start=-1, end=-1))
+    citation = extra.get("citation")
+    if isinstance(citation, str) and _FR_CITATION.search(citation):
+        cm = _FR_CITATION.search(citation)
+        assert cm is not None
+        found.append(Entity(kind="fr_citation", value=f"{cm['vol']} FR {cm['page']}",
+                            text=citation, start=-1, end=-1))
+    for docket in _iter_strings(extra.get("docket_ids")):
+        for m in _DOCKET.finditer(docket):
+            found.append(Entity(kind="docket", value=m.group("id"), text=docket, start=-1,
+                                end=-1))
+    for rin in _iter_strings(extra.get("regulation_id_numbers")):
+        found.append(Entity(kind="rin", value=rin.strip().upper(), text=rin, start=-1, end=-1))
+    eo_number = extra.get("executive_order_number")
+    if eo_number:
+        found.append(Entity(kind="executive_order", value=str(eo_number),
+                            text=f"executive_order_number: {eo_number}", start=-1, end=-1))
+
+    found.extend(_thresholds(text))
+    for m in _FR_CITATION.finditer(text):
+        found.append(_found("fr_citation", f"{m['vol']} FR {m['page']}", m))
+    for m in _FR_DOC.finditer(text):
+        found.append(_found("fr_doc", m.group("num"), m))
+    for m in _DOCKET.finditer(text):
+        found.append(_found("docket", m.group("id"), m))
+    for m in _RIN.finditer(text):
+        found.append(_found("rin", m.group("rin"), m))
+    for m in _EO.finditer(text):
+        found.append(_found("executive_order", m.group("num"), m))
+    for m in _ECCN.finditer(text):
+        found.append(_found("eccn", m.group("eccn"), m))
+    for m in _BILL.finditer(text):
+        found.append(_found("bill", _bill(m), m))
+    for m in _DEADLINE.finditer(text):
+        value = _date_value(m.group("date"))
+        if value:
+            found.append(_found("comment_deadline", value, m))
+    for m in _EFFECTIVE.finditer(text):
+        value = _date_value(m.group("date"))
+        if value:
+            found.append(_found("effective_date", value, m))
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in found:
+        if (e.kind, e.value) not in seen:
+            seen.add((e.kind, e.value))
+            out.append(e)
+    return tuple(out)
+
+
+def _iso_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _iter_strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        yield from (str(v) for v in value if v)
