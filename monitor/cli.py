@@ -23,7 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import pipeline, store
 from .classify import classify as classify_item
 from .classify import version as classifier_version
-from .config import Config, default_role, load_config
+from .cluster import noise_levels
+from .config import Config, default_role, load_config, parse_since
 from .demo import SampleServer, sample_dir
 from .errors import ConfigError, MonitorError
 from .evaluate import evaluate, load_labels
@@ -300,11 +301,14 @@ def demo(out: str, sample: str | None) -> None:
         click.echo(f"serving {root} at {server.base}; {len(config.sources)} sources")
         with make_client(config.settings) as client:
             runs = pipeline.run(db, config, client, force=True)
+        events = store.timeline(db, config.debate.id) if config.debate else []
     resolved = out_dir / "sources.yaml"
     resolved.write_text((root / "sources.yaml").read_text(encoding="utf-8")
                         .replace("{base}", server.base), encoding="utf-8")
     code = _report(runs, as_json=False)
-    click.echo(f"database: {db_path} ({store.count_items(db)} items). "
+    click.echo(f"\ntimeline: {len(events)} events")
+    _print_timeline(events)
+    click.echo(f"\ndatabase: {db_path} ({store.count_items(db)} items). "
                f"Try: monitor --db {db_path} --sources {resolved} sources")
     sys.exit(code)
 
@@ -435,6 +439,180 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
         click.echo(f"false positive: {title}")
     for title in report.relevance.false_negatives:
         click.echo(f"false negative: {title}")
+
+
+def _since(value: str) -> str | None:
+    try:
+        return parse_since(value, pipeline.utcnow())
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+def _event_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["event_id"], "date": row["date"], "title": row["title"],
+        "kind": row["kind"], "authority": row["authority"], "topics": row["topics"],
+        "stance_mix": row["stance_mix"], "noise": row["noise"],
+        "components": {k: row[k] for k in ("items", "outlets", "echo", "attention",
+                                           "peak_attention", "velocity", "raw",
+                                           "percentile", "reference_events")},
+        "first_seen": row["first_seen"], "last_seen": row["last_seen"],
+        "computed_at": row["computed_at"],
+    }
+
+
+def _level_json(day: Any) -> dict[str, Any]:
+    return {"day": day.day, "level": day.level, "relevant": day.relevant,
+            "total": day.total, "share": day.share, "mean": day.mean, "std": day.std,
+            "z": day.z}
+
+
+def _levels(db: Any, debate: str) -> list[Any]:
+    return noise_levels(store.noise_days(db, debate))
+
+
+def _print_timeline(rows: Sequence[dict[str, Any]]) -> None:
+    for r in rows:
+        topics = ",".join(r["topics"][:3])
+        click.echo(f"{r['date']}  {r['event_id']}  noise {r['noise']:5.1f}  "
+                   f"{r['authority']:<10} {r['kind']:<18} {r['items']:>3} items "
+                   f"{r['outlets']:>2} outlets  {r['title'][:90]}")
+        click.echo(f"{'':<12}attention {r['peak_attention']:.2f} peak / {r['attention']:.2f} now,"
+                   f" echo {r['echo']}, percentile {r['percentile']:.2f} of "
+                   f"{r['reference_events']}; topics {topics}")
+
+
+@cli.command()
+@click.option("--since", default="30d", show_default=True,
+              help="Period: 7d, 12w, 1y, a date (2024-01-31) or 'all'.")
+@click.option("--topic", default=None, help="Only events with this topic.")
+@click.option("--min-noise", type=float, default=None, help="Only events at least this loud.")
+@click.option("--authority", default=None,
+              type=click.Choice(["final", "proposed", "official", "news", "commentary"]),
+              help="Only events of this authority.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | None,
+             authority: str | None, as_json: bool) -> None:
+    """List the debate's events, newest first, with noise and its components.
+
+    Each event shows its date (the official date when there is one), title, kind,
+    authority, topics, noise (0..100) with attention, outlets, echo and percentile,
+    and its item count. The JSON also holds the debate's daily Noise Level.
+
+    Example: monitor timeline --since 1y --min-noise 50
+    """
+    start = _since(since)
+    with _errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        debate = config.debate.id
+        rows = store.timeline(db, debate, start[:10] if start else None)
+        levels = _levels(db, debate)
+    rows = [r for r in rows
+            if (topic is None or topic in r["topics"])
+            and (min_noise is None or r["noise"] >= min_noise)
+            and (authority is None or r["authority"] == authority)]
+    level = levels[-1] if levels else None
+    if as_json:
+        click.echo(json.dumps({
+            "debate": debate, "since": start,
+            "noise_level": _level_json(level) if level else None,
+            "events": [_event_json(r) for r in rows]}, indent=2))
+        return
+    if level:
+        click.echo(f"Noise Level {level.level} on {level.day} ({level.relevant} of "
+                   f"{level.total} items relevant)")
+    if not rows:
+        click.echo(f"no events since {start or 'the beginning'}" + (
+            " matching the filters" if topic or min_noise or authority else ""))
+    _print_timeline(rows)
+
+
+@cli.command()
+@click.argument("event_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def event(ctx: Context, event_id: str, as_json: bool) -> None:
+    """Show one event: its items, entities, stance mix and noise history.
+
+    A merged event's id shows the event it was merged into.
+
+    Example: monitor event ev-1a2b3c4d5e6f
+    """
+    with _errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        found = store.get_event(db, config.debate.id, event_id)
+    if found is None:
+        raise Failure(f"no event {event_id!r} (ids are shown by `monitor timeline`)",
+                      EXIT_USAGE)
+    latest = found["latest"]
+    members = sorted(found["members"], key=lambda m: (m[0].published or "", m[0].id))
+    entities: dict[tuple[str, str], int] = {}
+    for _, sig, _ in members:
+        for e in sig.entities:
+            entities[(e.kind, e.value)] = entities.get((e.kind, e.value), 0) + 1
+    if as_json:
+        click.echo(json.dumps({
+            "id": found["id"], "requested": found["requested"],
+            "merged_from": found["merged_from"],
+            "event": _event_json(latest) if latest else None,
+            "items": [{"id": i.id, "source": i.source_id, "published": i.published,
+                       "title": i.title, "url": i.url, "authority": s.authority,
+                       "stance": s.stance, "role": role, "via": via}
+                      for i, s, (role, via) in members],
+            "entities": [{"kind": k, "value": v, "items": n}
+                         for (k, v), n in sorted(entities.items())],
+            "history": [_event_json(h) for h in found["history"]]}, indent=2))
+        return
+    if found["requested"] != found["id"]:
+        click.echo(f"{found['requested']} was merged into {found['id']}")
+    if latest:
+        _print_timeline([latest])
+        click.echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
+    click.echo("items:")
+    for item, sig, (role, via) in members:
+        click.echo(f"  {(item.published or '')[:16]}  {item.source_id:<20} {sig.authority:<10} "
+                   f"{item.title[:80]}")
+        click.echo(f"  {'':<16}  {item.url}  [{role}: {via}]")
+    if entities:
+        click.echo("entities: " + "; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
+                                            for (k, v), n in sorted(entities.items())))
+    click.echo("noise history:")
+    for h in found["history"]:
+        click.echo(f"  {h['computed_at'][:16]}  noise {h['noise']:5.1f}  items {h['items']}  "
+                   f"outlets {h['outlets']}  echo {h['echo']}  attention {h['attention']:.2f}")
+
+
+@cli.command()
+@click.option("--days", type=int, default=30, show_default=True,
+              help="How many of the latest days with items to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def noise(ctx: Context, days: int, as_json: bool) -> None:
+    """Show the debate's daily Noise Level: quiet, normal, elevated, loud or surge.
+
+    Each day's share of relevant items is compared with the mean and deviation of
+    the previous 28 days (>= 1 sigma elevated, >= 2 loud, >= 3 surge).
+
+    Example: monitor noise --days 14
+    """
+    with _errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        levels = _levels(db, config.debate.id)[-days:]
+    if as_json:
+        click.echo(json.dumps({"days": [_level_json(d) for d in levels]}, indent=2))
+        return
+    for d in levels:
+        baseline = (f"mean {d.mean:.2f} sd {d.std:.2f} z {d.z:+.1f}" if d.mean is not None
+                    and d.z is not None else "no baseline yet")
+        click.echo(f"{d.day}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
+                   f"(share {d.share:.2f}; {baseline})")
 
 
 def main() -> None:  # pragma: no cover

@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,27 @@ _OPTION_KEYS: dict[str, set[str]] = {
     "regulations_gov": set(),
 }
 _TOP_KEYS = {"settings", "sources", "debate", "noise", "digest", "smtp", "daemon"}
+
+
+_SINCE_RE = re.compile(r"^\s*(\d+)\s*([hdwy])\s*$")
+
+
+def parse_since(value: str, now: datetime) -> str | None:
+    """Return the ISO start of a period given as 30d, 12w, 1y, 48h, a date, or 'all' (None)."""
+    text = value.strip().lower()
+    if text == "all":
+        return None
+    m = _SINCE_RE.match(text)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        delta = {"h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n),
+                 "y": timedelta(days=365 * n)}[unit]
+        return (now - delta).isoformat()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a period like 7d, 12w, 1y, 48h, a date "
+                         "(2024-01-31) or 'all'") from None
 
 
 def parse_interval(value: Any) -> int:

@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import store
+from . import cluster, store
 from .classify import classify
 from .config import Config, Settings, api_key, default_role
 from .errors import FetchError, SourceError
 from .fetch import Sleep, fetch
 from .parse import parse
-from .types import Debate, Item, Signal, Source, SourceRun, SourceState
+from .types import Debate, Item, Member, Signal, Source, SourceRun, SourceState
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
     import httpx
@@ -217,6 +217,7 @@ def run(
         if on_result:
             on_result(stored)
     catch_up(db, config)
+    build_timeline(db, config)
     return runs
 
 
@@ -403,3 +404,77 @@ def _backfill_source(db: Database, settings: Settings, client: httpx.Client, sou
         if on_result:
             on_result(stored)
     return runs
+
+
+# --- the timeline ----------------------------------------------------------------------------
+
+RESCORE_DAYS = 21  # events seen this recently are rescored every run: their attention decays
+
+
+@dataclass(frozen=True)
+class TimelineUpdate:
+    """What one clustering pass did."""
+
+    placed: int
+    new_events: int
+    merges: int
+    scored: int
+
+
+def _member_builder(config: Config, now: datetime) -> Callable[[store.events.MemberRow], Member]:
+    weights = {s.id: s.weight for s in config.sources}
+    roles = config.roles()
+
+    def build(row: store.events.MemberRow) -> Member:
+        item, signal, fetched, event_id, _ = row
+        m = cluster.member_of(item, signal, weight=weights.get(item.source_id, 1.0),
+                              role=roles.get(item.source_id) or default_role(item.kind),
+                              fetched_at=fetched, now=now)
+        return replace(m, event_id=event_id) if event_id else m
+
+    return build
+
+
+def _keys(m: Member) -> set[tuple[str, str]]:
+    keys = {*m.primary, *m.secondary, *m.specific, *([m.reference] if m.reference else [])}
+    return {tuple(k.split(":", 1)) for k in keys}  # type: ignore[misc]
+
+
+def build_timeline(db: Database, config: Config, now: datetime | None = None
+                   ) -> TimelineUpdate:
+    """Place relevant items that have no event yet into events (new or existing), then
+    append the noise scores of the events that changed or are recent. One transaction."""
+    debate = config.debate
+    if debate is None:
+        return TimelineUpdate(0, 0, 0, 0)
+    now = now or utcnow()
+    build = _member_builder(config, now)
+    new = [build(r) for r in store.pending_members(db, debate.id)]
+    plan = None
+    if new:
+        keys = set().union(*(_keys(m) for m in new))
+        start = (min(datetime.fromisoformat(m.published) for m in new)
+                 - timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)).isoformat()
+        end = (max(datetime.fromisoformat(m.published) for m in new)
+               + timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)).isoformat()
+        context = [build(r) for r in store.members_near(db, debate.id, keys, start, end)]
+        plan = cluster.plan(new, context, debate.id, store.merges(db, debate.id))
+    with store.transaction(db):
+        stamp = now.isoformat()
+        if plan is not None:
+            store.save_plan(db, plan, debate.id, stamp)
+        previous = store.latest_scores(db, debate.id)
+        recent = (now - timedelta(days=RESCORE_DAYS)).isoformat()
+        touched = {a.event_id for a in plan.assignments} if plan else set()
+        touched |= {into for _, into, _ in plan.merges} if plan else set()
+        touched |= {eid for eid, row in previous.items() if row["last_seen"] >= recent}
+        touched |= {eid for eid in store.event_members(db, debate.id, touched)}
+        members = store.event_members(db, debate.id, touched)
+        profiles = [cluster.profile(eid, [(build(r), r[4] or "member") for r in rows], now)
+                    for eid, rows in members.items()]
+        peers = [(row["date"], eid, row["raw"]) for eid, row in previous.items()]
+        scores = cluster.rank(profiles, peers, now)
+        scored = store.save_scores(db, scores, debate.id, previous)
+    return TimelineUpdate(placed=len(plan.assignments) if plan else 0,
+                          new_events=len(plan.new_events) if plan else 0,
+                          merges=len(plan.merges) if plan else 0, scored=scored)

@@ -197,3 +197,74 @@ class Signal:
     authority_reason: str
     entities: tuple[Entity, ...]
     threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Member:
+    """A relevant item as the clustering sees it."""
+
+    item_id: str
+    source_id: str
+    title: str
+    text: str  # title and the start of the summary: what similarity compares
+    url: str
+    published: str  # ISO UTC: the item's date (fetch time when it had none; never future)
+    authority: str
+    topics: tuple[str, ...]
+    stance: str
+    weight: float
+    outlet: str  # who published it: the link's host, or the source id
+    primary: tuple[str, ...]  # keys the item is: "fr_doc:2024-03763", "executive_order:14110"
+    secondary: tuple[str, ...]  # keys it belongs to: its dockets and RINs
+    reference: str | None  # the one key it cites, when it has no primary key of its own
+    specific: tuple[str, ...]  # every specific entity it names (for similarity)
+    content_hash: str
+    kind: str  # executive_order | rule | proposed_rule | notice | press_release | news | ...
+    official_date: str | None = None  # signing or publication date of an official document
+    draft: bool = False  # on public inspection, not yet published
+    event_id: str | None = None  # set for members already stored
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An item placed in an event, and why."""
+
+    item_id: str
+    event_id: str
+    role: str  # member | echo
+    via: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What clustering decided: new events, where each new item goes, and merges."""
+
+    new_events: tuple[tuple[str, str], ...]  # (event id, anchor item id)
+    assignments: tuple[Assignment, ...]
+    merges: tuple[tuple[str, str, str], ...]  # (from event, into event, reason)
+
+
+@dataclass(frozen=True)
+class EventScore:
+    """One event as it stands at a moment: what it is and how loud, with the components."""
+
+    event_id: str
+    computed_at: str
+    title: str
+    date: str
+    kind: str
+    authority: str
+    topics: tuple[str, ...]
+    stance_mix: tuple[tuple[str, int], ...]
+    items: int
+    outlets: int
+    echo: int
+    attention: float  # now
+    peak_attention: float
+    velocity: float  # items per day over the last 2 days
+    raw: float  # peak attention x (1 + log2(outlets))
+    noise: float  # 0..100
+    percentile: float
+    reference_events: int
+    first_seen: str
+    last_seen: str

@@ -16,11 +16,11 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from .errors import StorageError
-from .types import Entity, Item, Signal, SourceRun, SourceState, TopicHit
+from ..errors import StorageError
+from ..types import Entity, Item, Signal, SourceRun, SourceState, TopicHit
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SignalsFor = Callable[[Sequence[Item]], Sequence[Signal]]
 
 
@@ -63,6 +63,33 @@ def _m0002_signals(db: Database) -> None:
         "item_id": str, "debate": str, "kind": str, "value": str,
     }, pk=("item_id", "debate", "kind", "value"))
     db.table("signal_entities").create_index(["kind", "value"])
+
+
+@MIGRATIONS(name="0003_events")
+def _m0003_events(db: Database) -> None:
+    # Append-only: events are never deleted or rewritten; membership, merges and scores are
+    # added as rows. What an event is at a moment lives in its latest event_scores row.
+    db.table("events").create({
+        "id": str, "debate": str, "created_at": str, "anchor_item": str,
+    }, pk="id")
+    db.table("events").create_index(["debate"])
+    db.table("event_items").create({
+        "item_id": str, "debate": str, "event_id": str, "role": str, "via": str,
+        "added_at": str,
+    }, pk=("item_id", "debate"))
+    db.table("event_items").create_index(["event_id"])
+    db.table("event_merges").create({
+        "from_event": str, "into_event": str, "debate": str, "merged_at": str, "reason": str,
+    }, pk="from_event")
+    db.table("event_scores").create({
+        "id": int, "event_id": str, "debate": str, "computed_at": str, "title": str,
+        "date": str, "kind": str, "authority": str, "topics": str, "stance_mix": str,
+        "items": int, "outlets": int, "echo": int, "attention": float,
+        "peak_attention": float, "velocity": float, "raw": float, "noise": float,
+        "percentile": float, "reference_events": int, "first_seen": str, "last_seen": str,
+    }, pk="id")
+    db.table("event_scores").create_index(["event_id", "id"])
+    db.table("event_scores").create_index(["debate", "date"])
 
 
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
@@ -324,3 +351,26 @@ def search_items(db: Database, query: str, limit: int = 20) -> list[Item]:
 def integrity_check(db: Database) -> str:
     """Return the result of PRAGMA integrity_check ('ok' when healthy)."""
     return "; ".join(r[0] for r in db.execute("PRAGMA integrity_check").fetchall())
+
+
+from .events import (  # noqa: E402  (events.py uses the helpers above)
+    event_members,
+    get_event,
+    latest_scores,
+    members_near,
+    merges,
+    noise_days,
+    pending_members,
+    save_plan,
+    save_scores,
+    timeline,
+)
+
+__all__ = [
+    "MIGRATIONS", "SCHEMA_VERSION", "count_items", "count_signals", "done_windows",
+    "event_members", "get_event", "get_fetch_log", "get_item", "get_signal", "get_states",
+    "integrity_check", "item_counts", "iter_items", "latest_scores", "members_near",
+    "memory_db", "merges", "noise_days", "open_db", "pending_members", "pending_migrations",
+    "save_items", "save_plan", "save_scores", "save_signals", "save_source_run",
+    "schema_version", "search_items", "timeline", "transaction",
+]

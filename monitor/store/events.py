@@ -1,0 +1,209 @@
+"""Events, their members, merges and score history: append-only tables."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..types import EventScore, Item, Plan, Signal
+from . import _row_item, _row_signal
+
+# One row per relevant item: the item, its signal, when it was fetched, and its event (if any)
+_MEMBER_SQL = """
+SELECT items.*, signals.item_id AS s_item_id, signals.debate AS s_debate,
+       signals.version AS s_version, signals.relevance AS s_relevance,
+       signals.relevant AS s_relevant, signals.topics AS s_topics,
+       signals.topic_cues AS s_topic_cues, signals.stance AS s_stance,
+       signals.stance_cues AS s_stance_cues, signals.authority AS s_authority,
+       signals.authority_reason AS s_authority_reason, signals.entities AS s_entities,
+       event_items.event_id AS e_event_id, event_items.role AS e_role
+FROM signals
+JOIN items ON items.id = signals.item_id
+LEFT JOIN event_items ON event_items.item_id = signals.item_id
+                     AND event_items.debate = signals.debate
+WHERE signals.debate = ? AND signals.relevant = 1
+"""
+
+MemberRow = tuple[Item, Signal, str, str | None, str | None]  # item, signal, fetched, event, role
+
+
+def _members(db: Database, where: str, args: Sequence[Any]) -> list[MemberRow]:
+    cursor = db.execute(_MEMBER_SQL + where, list(args))
+    cols = [c[0] for c in cursor.description]
+    out = []
+    for values in cursor.fetchall():
+        row = dict(zip(cols, values, strict=True))
+        signal = _row_signal({k[2:]: v for k, v in row.items() if k.startswith("s_")})
+        item = _row_item({k: v for k, v in row.items() if not k.startswith(("s_", "e_"))})
+        out.append((item, signal, row["fetched_at"], row["e_event_id"], row["e_role"]))
+    return out
+
+
+def pending_members(db: Database, debate: str) -> list[MemberRow]:
+    """Return relevant items not yet placed in an event (new, or left by a run that died)."""
+    return _members(db, " AND event_items.event_id IS NULL", [debate])
+
+
+def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], start: str,
+                 end: str) -> list[MemberRow]:
+    """Return stored members that share an entity key with the new ones, or were published
+    between ``start`` and ``end`` (the neighbourhood clustering compares against)."""
+    found: dict[str, MemberRow] = {}
+    pairs = sorted(set(keys))
+    for i in range(0, len(pairs), 200):
+        chunk = pairs[i:i + 200]
+        clause = " OR ".join("(kind = ? AND value = ?)" for _ in chunk)
+        args = [debate] + [v for pair in chunk for v in pair]
+        for row in _members(db, " AND event_items.event_id IS NOT NULL AND signals.item_id IN "
+                            f"(SELECT item_id FROM signal_entities WHERE debate = ? AND "
+                            f"({clause}))", [debate, *args]):
+            found[row[0].id] = row
+    for row in _members(db, " AND event_items.event_id IS NOT NULL AND "
+                        "items.published BETWEEN ? AND ?", [debate, start, end]):
+        found[row[0].id] = row
+    return list(found.values())
+
+
+def merges(db: Database, debate: str) -> dict[str, str]:
+    """Return {merged event: the event it was merged into}."""
+    return {r[0]: r[1] for r in db.execute(
+        "SELECT from_event, into_event FROM event_merges WHERE debate = ?", [debate])}
+
+
+def save_plan(db: Database, plan: Plan, debate: str, at: str) -> None:
+    """Append a clustering plan: new events, memberships and merges (call in a transaction)."""
+    if plan.new_events:
+        db.table("events").insert_all(
+            ({"id": eid, "debate": debate, "created_at": at, "anchor_item": anchor}
+             for eid, anchor in plan.new_events), ignore=True)
+    if plan.assignments:
+        db.table("event_items").insert_all(
+            ({"item_id": a.item_id, "debate": debate, "event_id": a.event_id, "role": a.role,
+              "via": a.via, "added_at": at} for a in plan.assignments), ignore=True,
+            batch_size=500)
+    if plan.merges:
+        db.table("event_merges").insert_all(
+            ({"from_event": f, "into_event": t, "debate": debate, "merged_at": at,
+              "reason": why} for f, t, why in plan.merges), ignore=True)
+
+
+def _live(event_id: str, resolve: dict[str, str]) -> str:
+    seen = set()
+    while event_id in resolve and event_id not in seen:
+        seen.add(event_id)
+        event_id = resolve[event_id]
+    return event_id
+
+
+def event_members(db: Database, debate: str, event_ids: Iterable[str] | None = None
+                  ) -> dict[str, list[MemberRow]]:
+    """Return the members of live events (merged events' members count for the survivor)."""
+    resolve = merges(db, debate)
+    wanted = None if event_ids is None else {_live(e, resolve) for e in event_ids}
+    grouped: dict[str, list[MemberRow]] = defaultdict(list)
+    if wanted is None:
+        rows = _members(db, " AND event_items.event_id IS NOT NULL", [debate])
+    else:
+        everyone = set(wanted) | {f for f, t in resolve.items() if _live(t, resolve) in wanted}
+        rows = []
+        ids = sorted(everyone)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows += _members(db, f" AND event_items.event_id IN ({','.join('?' * len(chunk))})",
+                             [debate, *chunk])
+    for row in rows:
+        assert row[3] is not None
+        grouped[_live(row[3], resolve)].append(row)
+    return dict(grouped)
+
+
+_SCORE_JSON = ("topics", "stance_mix")
+
+
+def _score_row(score: EventScore, debate: str) -> dict[str, Any]:
+    row = asdict(score)
+    row["debate"] = debate
+    row["topics"] = json.dumps(list(score.topics))
+    row["stance_mix"] = json.dumps(dict(score.stance_mix))
+    return row
+
+
+def latest_scores(db: Database, debate: str) -> dict[str, dict[str, Any]]:
+    """Return the latest score row of every live event, by event id."""
+    cursor = db.execute(
+        "SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
+        "WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
+        "(SELECT from_event FROM event_merges WHERE debate = ?)", [debate, debate])
+    cols = [c[0] for c in cursor.description]
+    out = {}
+    for values in cursor.fetchall():
+        row = dict(zip(cols, values, strict=True))
+        for key in _SCORE_JSON:
+            row[key] = json.loads(row[key] or "null")
+        out[row["event_id"]] = row
+    return out
+
+
+def save_scores(db: Database, scores: Sequence[EventScore], debate: str,
+                previous: dict[str, dict[str, Any]]) -> int:
+    """Append the scores that differ from each event's latest row; return how many."""
+    rows = []
+    for s in scores:
+        last = previous.get(s.event_id)
+        if last and last["items"] == s.items and last["title"] == s.title \
+                and last["echo"] == s.echo and abs(last["noise"] - s.noise) < 0.5 \
+                and abs(last["attention"] - s.attention) < 0.01:
+            continue
+        rows.append(_score_row(s, debate))
+    if rows:
+        db.table("event_scores").insert_all(rows, batch_size=500)
+    return len(rows)
+
+
+def timeline(db: Database, debate: str, since: str | None = None) -> list[dict[str, Any]]:
+    """Return live events (latest score each) dated on or after ``since``, newest first."""
+    rows = latest_scores(db, debate).values()
+    chosen = [r for r in rows if since is None or r["date"] >= since]
+    return sorted(chosen, key=lambda r: (r["date"], r["event_id"]), reverse=True)
+
+
+def get_event(db: Database, debate: str, event_id: str) -> dict[str, Any] | None:
+    """Return one event (following merges): its latest score, score history, members, merges."""
+    resolve = merges(db, debate)
+    live = _live(event_id, resolve)
+    if not db.execute("SELECT 1 FROM events WHERE id = ? AND debate = ?",
+                      [live, debate]).fetchone():
+        return None
+    cursor = db.execute("SELECT * FROM event_scores WHERE event_id = ? ORDER BY id", [live])
+    cols = [c[0] for c in cursor.description]
+    history = []
+    for values in cursor.fetchall():
+        row = dict(zip(cols, values, strict=True))
+        for key in _SCORE_JSON:
+            row[key] = json.loads(row[key] or "null")
+        history.append(row)
+    members = event_members(db, debate, [live]).get(live, [])
+    via = {r[0]: (r[1], r[2]) for r in db.execute(
+        "SELECT item_id, role, via FROM event_items WHERE debate = ?", [debate])
+        if r[0] in {m[0].id for m in members}}
+    return {
+        "id": live, "requested": event_id, "merged_from": sorted(
+            f for f, t in resolve.items() if _live(t, resolve) == live),
+        "latest": history[-1] if history else None, "history": history,
+        "members": [(m[0], m[1], via.get(m[0].id, ("member", ""))) for m in members],
+    }
+
+
+def noise_days(db: Database, debate: str) -> list[tuple[str, int, int]]:
+    """Return (day, relevant items, all items) for every day with items, by publication day
+    (fetch day for undated items)."""
+    return [(r[0], r[1], r[2]) for r in db.execute(
+        "SELECT substr(coalesce(items.published, items.fetched_at), 1, 10) AS day, "
+        "sum(coalesce(signals.relevant, 0)), count(*) FROM items "
+        "LEFT JOIN signals ON signals.item_id = items.id AND signals.debate = ? "
+        "GROUP BY day ORDER BY day", [debate])]
