@@ -67,7 +67,13 @@ _SECONDARY_KINDS = ("docket", "rin")
 _REFERENCE_ORDER = ("fr_doc", "fr_citation", "docket", "rin", "bill", "executive_order")
 _SPECIFIC = {"fr_doc", "fr_citation", "docket", "rin", "bill", "executive_order", "eccn"}
 _TOKEN = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "this", "to", "was", "were", "will", "with", "new", "says", "said", "after", "over", "about", "us", "u", "s", "more", "than", "how", "what", "why", "who", "not", "no", "can", "could", "may", "would", "should", "amp"])
+_STOP = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in",
+    "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "this", "to", "was",
+    "were", "will", "with", "new", "says", "said", "after", "over", "about", "us", "u", "s",
+    "more", "than", "how", "what", "why", "who", "not", "no", "can", "could", "may", "would",
+    "should", "amp",
+])
 _RANK = {a: i for i, a in enumerate(AUTHORITIES)}
 
 
