@@ -12,7 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,15 +20,16 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import pipeline, store
+from . import pipeline, report, store
 from .classify import classify as classify_item
 from .classify import version as classifier_version
 from .cluster import noise_levels
-from .config import Config, default_role, load_config, parse_since
+from .config import Config, check_address, default_role, load_config, parse_since, smtp_settings
 from .demo import SampleServer, sample_dir
-from .errors import ConfigError, MonitorError
+from .errors import ConfigError, DeliveryError, MonitorError
 from .evaluate import evaluate, load_labels
 from .fetch import make_client
+from .outputs import calendar, mail, render
 from .types import SourceRun
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
@@ -302,13 +303,34 @@ def demo(out: str, sample: str | None) -> None:
         with make_client(config.settings) as client:
             runs = pipeline.run(db, config, client, force=True)
         events = store.timeline(db, config.debate.id) if config.debate else []
+        rep = report.build(db, config, None, pipeline.utcnow())
+        assert config.debate is not None
+        outputs = out_dir / "outputs"
+        outputs.mkdir()
+        written: dict[str, str | bytes] = {
+            "digest.md": render.digest_markdown(rep), "digest.html": render.digest_html(rep),
+            "digest.txt": render.digest_text(rep),
+            "feed.atom": render.atom(rep, f"tag:monitor.local,2026:{config.debate.id}"),
+            "deadlines.ics": calendar.to_ics(store.deadlines(db, config.debate.id),
+                                             config.debate.id, config.debate.title,
+                                             pipeline.utcnow()),
+            "index.html": render.page_html(rep),
+        }
+        for name, content in written.items():
+            target = outputs / name
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
     resolved = out_dir / "sources.yaml"
     resolved.write_text((root / "sources.yaml").read_text(encoding="utf-8")
                         .replace("{base}", server.base), encoding="utf-8")
     code = _report(runs, as_json=False)
     click.echo(f"\ntimeline: {len(events)} events")
     _print_timeline(events)
-    click.echo(f"\ndatabase: {db_path} ({store.count_items(db)} items). "
+    click.echo(f"\noutputs in {outputs}: {', '.join(written)} (digest of everything, "
+               "Atom feed, every deadline as iCalendar, the one-page story)")
+    click.echo(f"database: {db_path} ({store.count_items(db)} items). "
                f"Try: monitor --db {db_path} --sources {resolved} sources")
     sys.exit(code)
 
@@ -613,6 +635,264 @@ def noise(ctx: Context, days: int, as_json: bool) -> None:
                     and d.z is not None else "no baseline yet")
         click.echo(f"{d.day}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
                    f"(share {d.share:.2f}; {baseline})")
+
+
+SIGNAL_KEYS = ("id", "title", "url", "source", "published", "relevance", "topics", "stance",
+               "authority", "entities", "event")
+
+
+def _signal_json(s: Any) -> dict[str, Any]:
+    return {"id": s.id, "title": s.title, "url": s.url, "source": s.source,
+            "published": s.published, "relevance": s.relevance, "topics": list(s.topics),
+            "stance": s.stance, "authority": s.authority,
+            "entities": [{"kind": e.kind, "value": e.value} for e in s.entities],
+            "event": s.event}
+
+
+@cli.command()
+@click.option("--since", default="7d", show_default=True,
+              help="Period: 7d, 12w, 1y, 48h, a date or 'all'.")
+@click.option("--topic", default=None, help="Only items with this topic.")
+@click.option("--stance", type=click.Choice(["restrict", "open", "neutral", "unknown"]),
+              default=None, help="Only items with this stance.")
+@click.option("--authority", type=click.Choice(["final", "proposed", "official", "news",
+                                                "commentary"]), default=None,
+              help="Only items of this authority.")
+@click.option("--source", default=None, help="Only items from this source id.")
+@click.option("--min-relevance", type=float, default=None, help="Only items at least this "
+              "relevant (0..1).")
+@click.option("--query", default=None, help="Full-text search (SQLite FTS5 syntax).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "ndjson"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("--limit", type=int, default=0, help="At most this many items (0: all).")
+@pass_ctx
+def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
+            authority: str | None, source: str | None, min_relevance: float | None,
+            query: str | None, fmt: str, limit: int) -> None:
+    """List recent relevant items, newest first, with their classification.
+
+    JSON, CSV and NDJSON carry the stable keys id, title, url, source, published,
+    relevance, topics, stance, authority, entities and event.
+
+    Example: monitor signals --since 30d --topic compute_thresholds --format json
+    """
+    start = _since(since)
+    with _errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        rows = store.query_signals(db, config.debate.id, since=start, topic=topic,
+                                   stance=stance, authority=authority, source=source,
+                                   min_relevance=min_relevance, query=query,
+                                   limit=limit or None)
+    if fmt == "json":
+        click.echo(json.dumps([_signal_json(s) for s in rows], indent=2, ensure_ascii=False))
+    elif fmt == "ndjson":
+        for s in rows:
+            click.echo(json.dumps(_signal_json(s), ensure_ascii=False))
+    elif fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(SIGNAL_KEYS)
+        for s in rows:
+            d = _signal_json(s)
+            d["topics"] = ";".join(d["topics"])
+            d["entities"] = ";".join(f"{e['kind']}={e['value']}" for e in d["entities"])
+            writer.writerow([d[k] if d[k] is not None else "" for k in SIGNAL_KEYS])
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        _signals_table(rows)
+
+
+def _signals_table(rows: Sequence[Any]) -> None:
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    if not rows:
+        console.print("no relevant items match")
+        return
+    table = Table(show_lines=False, expand=False, pad_edge=False)
+    table.add_column("published", no_wrap=True)
+    table.add_column("authority", no_wrap=True)
+    table.add_column("stance", no_wrap=True)
+    table.add_column("rel", justify="right", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("source", overflow="ellipsis", max_width=18)
+    table.add_column("id", overflow="fold", max_width=28)
+    for s in rows:
+        table.add_row((s.published or "")[:10], s.authority, s.stance, f"{s.relevance:.2f}",
+                      s.title, s.source, s.id)
+    console.print(table)
+
+
+def _report_for(ctx: Context, since: str | None, exclude: frozenset[str] = frozenset()
+                ) -> tuple[Config, Any, Any]:
+    config = ctx.config()
+    db = ctx.db()
+    return config, db, report.build(db, config, since, pipeline.utcnow(), exclude=exclude)
+
+
+def _write(out: str | None, content: str | bytes) -> None:
+    if out is None:
+        click.echo(content.decode() if isinstance(content, bytes) else content, nl=False)
+        return
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
+
+
+def _subject(rep: Any) -> str:
+    start = rep.since[:10] if rep.since else "all"
+    return (f"[monitor] {rep.debate_title[:60]}: {start} to {rep.until[:10]}, "
+            f"Noise Level {rep.noise_level}")
+
+
+@cli.command()
+@click.option("--since", default="1d", show_default=True,
+              help="Period: 1d, 7d, 12w, a date or 'all'.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "text"]), default="md",
+              show_default=True, help="Format written to --out or printed.")
+@click.option("--out", default=None, help="Write to this file instead of printing.")
+@click.option("--send", is_flag=True, help="Mail it (plain text + HTML) with the smtp "
+              "settings of sources.yaml.")
+@click.option("--to", "to", multiple=True, help="Recipient (repeatable); default smtp.to.")
+@click.option("--resend", is_flag=True, help="Include items already mailed to these "
+              "recipients.")
+@click.option("--skip-empty", is_flag=True, help="Write and send nothing when nothing is new.")
+@pass_ctx
+def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
+           to: tuple[str, ...], resend: bool, skip_empty: bool) -> None:
+    """Write (and with --send, mail) the digest of a period.
+
+    Sections: the Noise Level and its trend; new official actions; key events by
+    authority and noise, with their components and links; the sides with examples;
+    deadlines in the next 30 days; compute thresholds mentioned; new timeline
+    events; sources that have been failing. With --send, items already mailed to
+    the same recipients are left out (unless --resend), and a period with nothing
+    new makes a short "nothing new" digest (or none with --skip-empty). A failed
+    delivery exits 1 and records nothing as sent.
+
+    Example: monitor digest --since 7d --format html --out digest.html
+    """
+    start = _since(since)
+    with _errors():
+        config = ctx.config()
+        assert config.debate is not None
+        db = ctx.db()
+        smtp = smtp_settings(config) if send else None
+        recipients = [check_address(a) for a in to] or list(smtp.to if smtp else ())
+        if send and not recipients:
+            raise Failure("no recipients: give --to or set smtp.to in sources.yaml",
+                          EXIT_USAGE)
+        key = ",".join(sorted({a.lower() for a in recipients}))
+        exclude: frozenset[str] = frozenset()
+        if send and not resend:
+            period = store.query_signals(db, config.debate.id, since=start)
+            exclude = frozenset(store.already_sent(db, config.debate.id, key,
+                                                   [s.id for s in period]))
+        rep = report.build(db, config, start, pipeline.utcnow(), exclude=exclude)
+        if skip_empty and not rep.signals:
+            click.echo("nothing new: no digest", err=True)
+            return
+        render_as = {"md": render.digest_markdown, "html": render.digest_html,
+                     "text": render.digest_text}
+        if out is not None or not send:
+            _write(out, render_as[fmt](rep))
+        if send:
+            assert smtp is not None
+            subject = _subject(rep)
+            message = mail.build_message(smtp, recipients, subject, render.digest_text(rep),
+                                         render.digest_html(rep))
+            try:
+                mail.send(smtp, message, recipients, os.environ.get("MONITOR_SMTP_PASSWORD"))
+            except DeliveryError as e:
+                raise Failure(f"DeliveryError: {e}; nothing was recorded as sent",
+                              EXIT_SOURCES_FAILED) from e
+            with store.transaction(db):
+                store.log_sent(db, config.debate.id, key, [s.id for s in rep.signals],
+                               pipeline.utcnow().isoformat(), subject)
+            click.echo(f"sent {len(rep.signals)} items to {', '.join(recipients)}: {subject}",
+                       err=True)
+
+
+@cli.command()
+@click.option("--out", default=None, help="Write to this file instead of printing.")
+@click.option("--since", default="90d", show_default=True, help="Period of events and items.")
+@click.option("--self-url", default=None, help="The feed's public URL, for its self link.")
+@pass_ctx
+def feed(ctx: Context, out: str | None, since: str, self_url: str | None) -> None:
+    """Write an Atom feed of the debate's events and signals.
+
+    Entry ids are stable across runs (tag URIs of the event or item id); each entry
+    carries its authority and noise (events) or relevance and stance (items).
+
+    Example: monitor feed --out public/monitor.atom
+    """
+    start = _since(since)
+    with _errors():
+        config, _, rep = _report_for(ctx, start)
+    assert config.debate is not None
+    _write(out, render.atom(rep, f"tag:monitor.local,2026:{config.debate.id}", self_url))
+
+
+@cli.command()
+@click.option("--days", type=int, default=30, show_default=True,
+              help="List deadlines in the next N days.")
+@click.option("--ics", default=None, help="Also write every known deadline, past and "
+              "upcoming, to this iCalendar file.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def deadlines(ctx: Context, days: int, ics: str | None, as_json: bool) -> None:
+    """List upcoming comment deadlines and effective dates; write them as iCalendar.
+
+    Dates come from the Federal Register's own fields first (comments_close_on,
+    effective_on), then from the text ("comments must be received on or before ...").
+
+    Example: monitor deadlines --days 60 --ics deadlines.ics
+    """
+    now = pipeline.utcnow()
+    with _errors():
+        config = ctx.config()
+        assert config.debate is not None
+        db = ctx.db()
+        upcoming = store.deadlines(db, config.debate.id, now.date().isoformat(),
+                                   (now.date() + timedelta(days=days)).isoformat())
+        every = store.deadlines(db, config.debate.id) if ics else []
+    if ics:
+        _write(ics, calendar.to_ics(every, config.debate.id, config.debate.title, now))
+    if as_json:
+        click.echo(json.dumps([{"day": d.day, "kind": d.kind, "title": d.title, "url": d.url,
+                                "item": d.item_id, "event": d.event} for d in upcoming],
+                              indent=2))
+        return
+    if not upcoming:
+        click.echo(f"no comment deadline or effective date in the next {days} days")
+    for d in upcoming:
+        what = "comments due" if d.kind == "comment_deadline" else "takes effect"
+        click.echo(f"{d.day}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
+
+
+@cli.command()
+@click.option("--out", default="page", show_default=True, help="Folder for index.html.")
+@click.option("--since", default="all", show_default=True, help="Period the page covers.")
+@pass_ctx
+def page(ctx: Context, out: str, since: str) -> None:
+    """Write the one-page story of the debate: why it matters, key points, sides, Noise
+    Level with a chart, forecast and timeline, in one self-contained HTML file.
+
+    Example: monitor page --out public
+    """
+    start = _since(since)
+    with _errors():
+        _, _, rep = _report_for(ctx, start)
+    _write(str(Path(out) / "index.html"), render.page_html(rep))
 
 
 def main() -> None:  # pragma: no cover

@@ -15,7 +15,16 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .types import AUTHORITIES, KINDS, ROLES, AuthorityRule, Debate, Source, Topic
+from .types import (
+    AUTHORITIES,
+    KINDS,
+    ROLES,
+    AuthorityRule,
+    Debate,
+    SmtpSettings,
+    Source,
+    Topic,
+)
 
 FR_DOCUMENTS_URL = "https://www.federalregister.gov/api/v1/documents.json"
 FR_PUBLIC_INSPECTION_URL = (
@@ -551,3 +560,56 @@ def load_debate(ref: str) -> Debate:
         action_rules=rules("action"), text_rules=rules("text"),
         roles=tuple((str(k), level(v, afail, "roles")) for k, v in roles.items()),
         max_chars=max_chars, fingerprint=fingerprint, path=file)
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+_SMTP_KEYS = {"host", "port", "security", "user", "from", "to", "timeout"}
+_ADDRESS = re.compile(r"^[^@\s<>,;\r\n]+@[^@\s<>,;\r\n]+\.[^@\s<>,;\r\n]+$")
+
+
+def check_address(address: str, file: str = "", key: str = "to") -> str:
+    """Return the address if it is one plain mailbox (user@host.tld); raise ConfigError."""
+    text = str(address).strip()
+    if not _ADDRESS.match(text):
+        raise ConfigError(f"{text!r} is not an email address like analyst@example.org",
+                          file=file or None, entry="smtp" if file else None, key=key)
+    return text
+
+
+def smtp_settings(config: Config) -> SmtpSettings:
+    """Return the validated `smtp:` section of sources.yaml; raise ConfigError when absent."""
+    raw = config.extra.get("smtp")
+    file = config.path
+    if not isinstance(raw, Mapping):
+        raise ConfigError("no smtp section: add host, port, security, from and to to send "
+                          "digests", file=file, key="smtp")
+    unknown = sorted(set(map(str, raw)) - _SMTP_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key (known: {', '.join(sorted(_SMTP_KEYS))})", file=file,
+                          entry="smtp", key=unknown[0])
+    host = raw.get("host")
+    if not isinstance(host, str) or not host.strip():
+        raise ConfigError("host is required", file=file, entry="smtp", key="host")
+    security = raw.get("security", "starttls")
+    if security not in ("starttls", "tls", "none"):
+        raise ConfigError("security must be starttls, tls or none", file=file, entry="smtp",
+                          key="security")
+    port = raw.get("port", 465 if security == "tls" else 587)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError("port must be a number from 1 to 65535", file=file, entry="smtp",
+                          key="port")
+    sender = check_address(str(raw.get("from") or ""), file, "from")
+    to = raw.get("to") or []
+    to = [to] if isinstance(to, str) else to
+    if not isinstance(to, list):
+        raise ConfigError("to must be an address or a list of them", file=file, entry="smtp",
+                          key="to")
+    timeout = raw.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError("timeout must be a positive number of seconds", file=file,
+                          entry="smtp", key="timeout")
+    user = raw.get("user")
+    return SmtpSettings(host=host.strip(), port=port, security=security,
+                        user=str(user) if user else None, sender=sender,
+                        to=tuple(check_address(a, file) for a in to), timeout=float(timeout))

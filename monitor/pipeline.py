@@ -7,6 +7,7 @@ source's run.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
     from sqlite_utils import Database
 
 OnResult = Callable[[SourceRun], None]
+log = logging.getLogger("monitor.pipeline")
 FR_MAX_RESULTS = 10_000  # the most one Federal Register query can reach (sources.md A.4)
 
 
@@ -123,6 +125,9 @@ def collect(
         if pages:
             notes.append(f"failed after {pages} page(s); {len(items)} items kept")
         return done("error", e.reason, retry_after=retry_after)
+    except Exception as e:  # a bug must fail this source, never the whole run
+        log.exception("internal error while reading %s", source.id)
+        return done("error", f"internal error: {type(e).__name__}: {e}")
     assert first is not None
     return done("ok", etag=first.etag, last_modified=first.last_modified)
 

@@ -20,10 +20,13 @@ LIBRARIES = {
     "yaml": {"config"},
     "click": {"cli"},
     "rich": {"cli"},
-    "jinja2": {"outputs"},
+    "jinja2": {"outputs.render"},
     "apscheduler": {"schedule"},
     "rapidfuzz": {"cluster"},
     "ahocorasick": {"classify"},
+    "nh3": {"outputs.render"},
+    "markupsafe": {"outputs.render"},
+    "icalendar": {"outputs.calendar"},
 }
 
 

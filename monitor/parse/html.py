@@ -6,11 +6,10 @@ Also the one place HTML becomes plain text (``html_to_text``) for every parser.
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup
 from bs4.element import Tag
 
 from ..errors import ParseError
@@ -18,6 +17,7 @@ from ..types import Item, Parsed, Source
 from .common import canonical_url, item_id, parse_date_text
 
 _SPACE = re.compile(r"\s+")
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*>")
 _ENTITY_OR_TAG = re.compile(r"[<&]")
 _BLOCK = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
 MAX_TEXT = 100_000  # characters kept of one summary
@@ -29,10 +29,9 @@ def html_to_text(value: Any) -> str:
         return ""
     text = str(value)
     if _ENTITY_OR_TAG.search(text):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-            soup = BeautifulSoup(text[: MAX_TEXT * 4], "lxml")
+        # Wrapped in a div, a fragment never looks like a URL or an XML document to bs4, so
+        # it raises none of its warnings (and warning filters are not thread-safe).
+        soup = BeautifulSoup(f"<div>{text[: MAX_TEXT * 4]}</div>", "lxml")
         for tag in soup(["script", "style", "noscript", "template"]):
             tag.decompose()
         text = soup.get_text(" ")
@@ -68,9 +67,8 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
     head = body[:2048].lstrip()
     if head.startswith(b"{") or head.startswith(b"["):
         raise ParseError(source.id, "expected an HTML page, got JSON")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(body, "lxml")
+    # An XML declaration makes bs4 warn that XML is parsed as HTML; the listing is HTML.
+    soup = BeautifulSoup(_XML_DECLARATION.sub(b"", body, count=1), "lxml")
     base = url
     base_tag = soup.find("base", href=True)
     if isinstance(base_tag, Tag):

@@ -34,7 +34,7 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
         raise ParseError(source.id, f"expected JSON from regulations.gov, got {page}")
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ParseError(source.id, f"not valid JSON: {e}") from e
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         error = data.get("error") if isinstance(data, dict) else None

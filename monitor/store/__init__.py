@@ -20,7 +20,7 @@ from ..errors import StorageError
 from ..types import Entity, Item, Signal, SourceRun, SourceState, TopicHit
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SignalsFor = Callable[[Sequence[Item]], Sequence[Signal]]
 
 
@@ -90,6 +90,15 @@ def _m0003_events(db: Database) -> None:
     }, pk="id")
     db.table("event_scores").create_index(["event_id", "id"])
     db.table("event_scores").create_index(["debate", "date"])
+
+
+@MIGRATIONS(name="0004_outputs")
+def _m0004_outputs(db: Database) -> None:
+    # Which items went to which recipients, so a digest never sends them twice.
+    db.table("digest_log").create({
+        "recipients": str, "item_id": str, "debate": str, "sent_at": str, "subject": str,
+    }, pk=("recipients", "item_id", "debate"))
+    db.table("items").create_index(["fetched_at"])
 
 
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
@@ -365,8 +374,15 @@ from .events import (  # noqa: E402  (events.py uses the helpers above)
     save_scores,
     timeline,
 )
+from .outputs import (  # noqa: E402
+    already_sent,
+    deadlines,
+    log_sent,
+    query_signals,
+)
 
 __all__ = [
+    "already_sent", "deadlines", "log_sent", "query_signals",
     "MIGRATIONS", "SCHEMA_VERSION", "count_items", "count_signals", "done_windows",
     "event_members", "get_event", "get_fetch_log", "get_item", "get_signal", "get_states",
     "integrity_check", "item_counts", "iter_items", "latest_scores", "members_near",
