@@ -77,8 +77,15 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
 
     def links(event_id: str) -> tuple[tuple[str, str, str], ...]:
         rows = sorted(by_event.get(event_id, []),
-                      key=lambda s: (_RANK.get(s.authority, 9), s.published or "", s.id))
-        return tuple((s.title, s.url, s.source) for s in rows[:4])
+                      key=lambda s: (s.draft, _RANK.get(s.authority, 9), s.published or "",
+                                     s.id))
+        seen: set[str] = set()
+        out = []
+        for s in rows:  # one link per document: the same FR document comes from many queries
+            if s.document not in seen and s.url not in seen:
+                seen.update((s.document, s.url))
+                out.append((s.title, s.url, s.source))
+        return tuple(out[:4])
 
     events = sorted(period_events, key=lambda r: (_RANK.get(r["authority"], 9), -r["noise"],
                                                   r["event_id"]))
@@ -101,11 +108,20 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     official = sorted((s for s in signals if chosen.get(s.event or s.document) is s),
                       key=lambda s: _RANK[s.authority])
     stances = Counter(s.stance for s in signals)
-    sides = tuple(
-        (name, stances.get(name, 0),
-         tuple(sorted((s for s in signals if s.stance == name),
-                      key=lambda s: (-s.relevance, s.published or ""))[:examples]))
-        for name in ("restrict", "open", "neutral"))
+
+    def picks(stance: str) -> tuple[SignalRow, ...]:
+        seen: set[str] = set()
+        out: list[SignalRow] = []
+        for s in sorted((s for s in signals if s.stance == stance),
+                        key=lambda s: (-s.relevance, s.published or "", s.id)):
+            key = s.event or s.document
+            if key not in seen and len(out) < examples:
+                seen.add(key)
+                out.append(s)
+        return tuple(out)
+
+    sides = tuple((name, stances.get(name, 0), picks(name))
+                  for name in ("restrict", "open", "neutral"))
     today = now.date()
     upcoming = store.deadlines(db, debate.id, today.isoformat(),
                                (today + timedelta(days=deadline_days)).isoformat())

@@ -48,7 +48,7 @@ def query_signals(
                 "items.fetched_at >= ?))")
         args += [since, since]
     if until:
-        sql += " AND coalesce(items.published, items.fetched_at) < ?"
+        sql += " AND coalesce(items.published, items.fetched_at) <= ?"
         args.append(until)
     if topic:
         sql += " AND EXISTS (SELECT 1 FROM json_each(signals.topics) WHERE value = ?)"
