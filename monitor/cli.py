@@ -7,12 +7,13 @@ Errors become exit messages here and only here: 0 ok, 1 some sources failed,
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,19 +21,20 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import pipeline, report, store
+from . import logs, pipeline, report, store
 from .classify import classify as classify_item
 from .classify import version as classifier_version
 from .cluster import noise_levels
-from .config import Config, check_address, default_role, load_config, parse_since, smtp_settings
+from .config import Config, default_role, load_config, parse_since
 from .demo import SampleServer, sample_dir
-from .errors import ConfigError, DeliveryError, MonitorError
+from .errors import ConfigError, DeliveryError, LockedError, MonitorError
 from .evaluate import evaluate, load_labels
 from .fetch import make_client
-from .outputs import calendar, mail, render
+from .outputs import calendar, render
 from .types import SourceRun
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_LOCKED = 75  # another process holds the writer lock (sysexits' EX_TEMPFAIL): try later
 
 
 class Failure(click.ClickException):
@@ -44,7 +46,8 @@ class Failure(click.ClickException):
 
 
 def _fail(e: MonitorError) -> NoReturn:
-    code = EXIT_USAGE if isinstance(e, ConfigError) else EXIT_SOURCES_FAILED
+    code = (EXIT_USAGE if isinstance(e, ConfigError) else EXIT_LOCKED
+            if isinstance(e, LockedError) else EXIT_SOURCES_FAILED)
     raise Failure(str(e), code) from e
 
 
@@ -78,13 +81,25 @@ pass_ctx = click.make_pass_decorator(Context)
               show_default=True, help="SQLite database file (env MONITOR_DB).")
 @click.option("--sources", "sources_path", envvar="MONITOR_SOURCES", default="sources.yaml",
               show_default=True, help="Sources and settings file (env MONITOR_SOURCES).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug lines too.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.option("--log-file", default=None, envvar="MONITOR_LOG_FILE",
+              help="Append log lines to this file instead of stderr (env MONITOR_LOG_FILE).")
 @click.version_option(package_name="monitor")
 @click.pass_context
-def cli(ctx: click.Context, db_path: str, sources_path: str) -> None:
+def cli(ctx: click.Context, db_path: str, sources_path: str, verbose: bool, quiet: bool,
+        log_file: str | None) -> None:
     """Watch the public record of the open-weight AI debate.
+
+    Log lines (one per source run and per daemon job, key=value) go to stderr or
+    --log-file.
 
     Example: monitor --db data/monitor.db run
     """
+    if verbose and quiet:
+        raise click.UsageError("--verbose and --quiet exclude each other")
+    logs.setup(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
+               log_file)
     ctx.obj = Context(db_path, sources_path)
 
 
@@ -187,11 +202,12 @@ def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: boo
         config = ctx.config()
         for sid in source_ids:
             config.source(sid)
-        db = ctx.db()
-        with make_client(config.settings) as client, \
-                _progress(sys.stderr.isatty() and not as_json) as (on_start, on_result):
-            runs = pipeline.run(db, config, client, only=source_ids, force=force,
-                                on_start=on_start, on_result=on_result)
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            with make_client(config.settings) as client, \
+                    _progress(sys.stderr.isatty() and not as_json) as (on_start, on_result):
+                runs = pipeline.run(db, config, client, only=source_ids, force=force,
+                                    on_start=on_start, on_result=on_result)
     sys.exit(_report(runs, as_json))
 
 
@@ -224,53 +240,129 @@ def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str,
         config = ctx.config()
         for sid in source_ids:
             config.source(sid)
-        db = ctx.db()
-        with make_client(config.settings) as client, \
-                _progress(sys.stderr.isatty() and not as_json) as (_, on_result):
-            runs = pipeline.backfill(db, config, client, start, until=end, only=source_ids,
-                                     on_result=on_result)
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            with make_client(config.settings) as client, \
+                    _progress(sys.stderr.isatty() and not as_json) as (_, on_result):
+                runs = pipeline.backfill(db, config, client, start, until=end,
+                                         only=source_ids, on_result=on_result)
     sys.exit(_report(runs, as_json))
 
 
+def _status(source: Any, state: Any, now: datetime) -> str:
+    if source.api_key_env and not os.environ.get(source.api_key_env):
+        return "skipped (no key)"
+    if not source.enabled:
+        return "disabled"
+    if state is None:
+        return "new"
+    if state.status == "failing":
+        if state.next_attempt and datetime.fromisoformat(state.next_attempt) > now:
+            return "backing off"
+        return "failing"
+    return state.status
+
+
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON, for monitoring systems.")
 @pass_ctx
 def sources(ctx: Context, as_json: bool) -> None:
-    """List the configured sources with their state: status, last success, errors, items.
+    """Show each source's health: status, last success, last error, error count, next
+    attempt and items in the last 7 days.
+
+    Status is ok, failing, backing off (failing and waiting for its next attempt),
+    disabled, skipped (no key) for a keyed source whose variable is unset, or new.
 
     Example: monitor sources --json
     """
+    now = pipeline.utcnow()
     with _errors():
         config = ctx.config()
         db = ctx.db()
         states = store.get_states(db)
         counts = store.item_counts(db)
+        recent = store.item_counts(db, since=(now - timedelta(days=7)).isoformat())
     rows: list[dict[str, Any]] = []
     for s in config.sources:
         st = states.get(s.id)
-        status = st.status if st else "new"
-        if s.api_key_env and not os.environ.get(s.api_key_env):
-            status = "skipped (no key)"
-        elif not s.enabled:
-            status = "disabled"
         rows.append({
-            "id": s.id, "kind": s.kind, "url": s.url, "interval": s.interval,
-            "status": status, "last_success": st.last_success if st else None,
+            "id": s.id, "kind": s.kind, "url": s.url, "interval": s.interval, "cron": s.cron,
+            "status": _status(s, st, now),
+            "last_attempt": st.last_attempt if st else None,
+            "last_success": st.last_success if st else None,
             "last_error": st.last_error if st else None,
             "error_count": st.error_count if st else 0,
             "next_attempt": st.next_attempt if st else None,
-            "items": counts.get(s.id, 0),
+            "last_http_status": st.last_http_status if st else None,
+            "items": counts.get(s.id, 0), "items_7d": recent.get(s.id, 0),
         })
     if as_json:
-        click.echo(json.dumps({"sources": rows}, indent=2))
+        click.echo(json.dumps({"checked_at": now.isoformat(), "sources": rows}, indent=2))
         return
     for r in rows:
         last = (r["last_success"] or "never")[:16]
-        line = (f"{r['id']:<26} {r['kind']:<17} {r['status']:<17} last ok {last:<16} "
-                f"items {r['items']:>6}")
+        nxt = (r["next_attempt"] or "-")[:16]
+        line = (f"{r['id']:<24} {r['kind']:<16} {r['status']:<16} ok {last:<16} "
+                f"next {nxt:<16} 7d {r['items_7d']:>5}  all {r['items']:>6}")
         if r["error_count"]:
             line += f"  errors {r['error_count']}: {r['last_error']}"
         click.echo(line)
+
+
+@cli.command()
+@click.option("--network", is_flag=True, help="Also check that each source answers.")
+@click.option("--smtp", "check_smtp", is_flag=True, help="Also connect to the SMTP server.")
+@pass_ctx
+def doctor(ctx: Context, network: bool, check_smtp: bool) -> None:
+    """Check the installation: configuration, debate definition, database (schema,
+    integrity, WAL), the daemon's schedule, mail settings, and with --network each
+    source. One line per check; exits 1 if any fails.
+
+    Example: monitor doctor --network --smtp
+    """
+    from .doctor import run_checks
+
+    results = run_checks(ctx.sources_path, ctx.db_path, network=network, smtp=check_smtp)
+    for r in results:
+        mark = {"ok": "ok  ", "fail": "FAIL", "skip": "skip", "warn": "warn"}[r.status]
+        click.echo(f"{mark}  {r.name:<28} {r.detail}")
+    failed = [r for r in results if r.status == "fail"]
+    click.echo(f"{len(results)} checks, {len(failed)} failed")
+    sys.exit(EXIT_SOURCES_FAILED if failed else EXIT_OK)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every due job once and exit (for cron and "
+              "tests).")
+@pass_ctx
+def daemon(ctx: Context, once: bool) -> None:
+    """Run the scheduler: each source on its interval (or crontab line), the digest on
+    the crontab line of `daemon.digest` in sources.yaml.
+
+    Jobs run one at a time, coalesced, never two of the same at once, with a misfire
+    grace time and jitter; a failing job is logged and the scheduler goes on. SIGTERM
+    or SIGINT stop new jobs, let the running one finish its transaction and exit 0.
+    The daemon holds the database's writer lock while it runs.
+
+    Example: monitor --log-file data/monitor.log daemon
+    """
+    from .schedule import Daemon
+
+    with _errors():
+        config = ctx.config()
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            with make_client(config.settings) as client:
+                d = Daemon(config, db, client, password=os.environ.get(
+                    "MONITOR_SMTP_PASSWORD"))
+                if once:
+                    done = d.run_once()
+                    code = _report(done["runs"], as_json=False)
+                    if done["digest"]:
+                        click.echo("digest: sent")
+                    sys.exit(code)
+                d.serve()
+    sys.exit(EXIT_OK)
 
 
 @cli.command()
@@ -332,6 +424,7 @@ def demo(out: str, sample: str | None) -> None:
                "Atom feed, every deadline as iCalendar, the one-page story)")
     click.echo(f"database: {db_path} ({store.count_items(db)} items). "
                f"Try: monitor --db {db_path} --sources {resolved} sources")
+    db.close()
     sys.exit(code)
 
 
@@ -350,9 +443,11 @@ def classify(ctx: Context, everything: bool) -> None:
     """
     with _errors():
         config = ctx.config()
-        db = ctx.db()
-        assert config.debate is not None
-        count = (pipeline.classify_all if everything else pipeline.catch_up)(db, config)
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            assert config.debate is not None
+            count = (pipeline.classify_all if everything else pipeline.catch_up)(db, config)
+            pipeline.build_timeline(db, config)
         debate = config.debate
         relevant = store.count_signals(db, debate.id, relevant=True)
         total = store.count_signals(db, debate.id)
@@ -748,12 +843,6 @@ def _write(out: str | None, content: str | bytes) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
-def _subject(rep: Any) -> str:
-    start = rep.since[:10] if rep.since else "all"
-    return (f"[monitor] {rep.debate_title[:60]}: {start} to {rep.until[:10]}, "
-            f"Noise Level {rep.noise_level}")
-
-
 @cli.command()
 @click.option("--since", default="1d", show_default=True,
               help="Period: 1d, 7d, 12w, a date or 'all'.")
@@ -782,44 +871,28 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
     Example: monitor digest --since 7d --format html --out digest.html
     """
     start = _since(since)
-    with _errors():
-        config = ctx.config()
-        assert config.debate is not None
-        db = ctx.db()
-        smtp = smtp_settings(config) if send else None
-        recipients = [check_address(a) for a in to] or list(smtp.to if smtp else ())
-        if send and not recipients:
-            raise Failure("no recipients: give --to or set smtp.to in sources.yaml",
-                          EXIT_USAGE)
-        key = ",".join(sorted({a.lower() for a in recipients}))
-        exclude: frozenset[str] = frozenset()
-        if send and not resend:
-            period = store.query_signals(db, config.debate.id, since=start)
-            exclude = frozenset(store.already_sent(db, config.debate.id, key,
-                                                   [s.id for s in period]))
-        rep = report.build(db, config, start, pipeline.utcnow(), exclude=exclude)
-        if skip_empty and not rep.signals:
-            click.echo("nothing new: no digest", err=True)
-            return
-        render_as = {"md": render.digest_markdown, "html": render.digest_html,
-                     "text": render.digest_text}
-        if out is not None or not send:
-            _write(out, render_as[fmt](rep))
-        if send:
-            assert smtp is not None
-            subject = _subject(rep)
-            message = mail.build_message(smtp, recipients, subject, render.digest_text(rep),
-                                         render.digest_html(rep))
-            try:
-                mail.send(smtp, message, recipients, os.environ.get("MONITOR_SMTP_PASSWORD"))
-            except DeliveryError as e:
-                raise Failure(f"DeliveryError: {e}; nothing was recorded as sent",
-                              EXIT_SOURCES_FAILED) from e
-            with store.transaction(db):
-                store.log_sent(db, config.debate.id, key, [s.id for s in rep.signals],
-                               pipeline.utcnow().isoformat(), subject)
-            click.echo(f"sent {len(rep.signals)} items to {', '.join(recipients)}: {subject}",
-                       err=True)
+    try:
+        with _errors():
+            config = ctx.config()
+            db = ctx.db()
+            result = pipeline.deliver_digest(
+                db, config, start, recipients=to, send=send, resend=resend,
+                skip_empty=skip_empty, password=os.environ.get("MONITOR_SMTP_PASSWORD"))
+    except Failure as e:
+        if isinstance(e.__cause__, DeliveryError):
+            raise Failure(f"DeliveryError: {e.__cause__}; nothing was recorded as sent",
+                          EXIT_SOURCES_FAILED) from e.__cause__
+        raise
+    if result.skipped:
+        click.echo("nothing new: no digest", err=True)
+        return
+    render_as = {"md": render.digest_markdown, "html": render.digest_html,
+                 "text": render.digest_text}
+    if out is not None or not send:
+        _write(out, render_as[fmt](result.report))
+    if result.sent:
+        click.echo(f"sent {len(result.report.signals)} items to "
+                   f"{', '.join(result.recipients)}: {result.subject}", err=True)
 
 
 @cli.command()

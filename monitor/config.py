@@ -20,6 +20,7 @@ from .types import (
     KINDS,
     ROLES,
     AuthorityRule,
+    DaemonSettings,
     Debate,
     SmtpSettings,
     Source,
@@ -141,7 +142,19 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _INTERVAL_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SOURCE_KEYS = {"id", "kind", "url", "query", "interval", "options", "weight", "api_key_env",
-                "enabled", "role"}
+                "enabled", "role", "cron"}
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
+
+
+def check_cron(value: Any) -> str:
+    """Return a five-field crontab line ("0 7 * * 1-5"); raise ValueError."""
+    if not isinstance(value, str):
+        raise ValueError("must be a crontab line like '0 7 * * 1-5'")
+    fields = value.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ValueError(f"{value!r} is not a crontab line (minute hour day month weekday, "
+                         "e.g. '0 7 * * 1-5')")
+    return " ".join(fields)
 _OPTION_KEYS: dict[str, set[str]] = {
     "federal_register": {"endpoint", "per_page", "max_pages", "fields"},
     "feed": set(),
@@ -290,9 +303,15 @@ def _source(raw: Any, index: int, file: str, lines: dict[tuple[Any, ...], int],
     role = raw.get("role", default_role(kind))
     if role not in ROLES:
         raise fail(f"role must be one of: {', '.join(ROLES)}", "role")
+    cron = None
+    if raw.get("cron") is not None:
+        try:
+            cron = check_cron(raw["cron"])
+        except ValueError as e:
+            raise fail(str(e), "cron") from e
     return Source(id=sid, kind=kind, url=url.strip(), interval=interval, query=query,
                   options=dict(options), weight=float(weight), api_key_env=key_env,
-                  enabled=enabled, role=role)
+                  enabled=enabled, role=role, cron=cron)
 
 
 def default_role(kind: str) -> str:
@@ -613,3 +632,76 @@ def smtp_settings(config: Config) -> SmtpSettings:
     return SmtpSettings(host=host.strip(), port=port, security=security,
                         user=str(user) if user else None, sender=sender,
                         to=tuple(check_address(a, file) for a in to), timeout=float(timeout))
+
+
+# --- the daemon -------------------------------------------------------------------------------
+
+_DAEMON_KEYS = {"timezone", "misfire_grace_time", "jitter", "digest"}
+_DIGEST_KEYS = {"cron", "since", "send", "out", "format", "skip_empty"}
+
+
+def daemon_settings(config: Config) -> DaemonSettings:
+    """Return the validated `daemon:` section of sources.yaml (defaults when absent)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = config.extra.get("daemon") or {}
+    file = config.path
+
+    def fail(message: str, key: str) -> ConfigError:
+        return ConfigError(message, file=file, entry="daemon", key=key)
+
+    if not isinstance(raw, Mapping):
+        raise fail("must be a mapping", "daemon")
+    unknown = sorted(set(map(str, raw)) - _DAEMON_KEYS)
+    if unknown:
+        raise fail(f"unknown key (known: {', '.join(sorted(_DAEMON_KEYS))})", unknown[0])
+    tz = str(raw.get("timezone", "UTC"))
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise fail(f"unknown time zone {tz!r} (e.g. UTC, America/New_York)", "timezone") from e
+    values: dict[str, Any] = {"timezone": tz}
+    for key, default in (("misfire_grace_time", 300), ("jitter", 30)):
+        value = raw.get(key, default)
+        try:
+            values[key] = int(value) if isinstance(value, int) and not isinstance(
+                value, bool) else int(_seconds(value))
+        except ValueError as e:
+            raise fail(str(e), key) from e
+    digest = raw.get("digest")
+    if digest is not None:
+        if not isinstance(digest, Mapping):
+            raise fail("must be a mapping with at least cron", "digest")
+        unknown = sorted(set(map(str, digest)) - _DIGEST_KEYS)
+        if unknown:
+            raise fail(f"unknown digest key (known: {', '.join(sorted(_DIGEST_KEYS))})",
+                       f"digest.{unknown[0]}")
+        try:
+            values["digest_cron"] = check_cron(digest.get("cron"))
+        except ValueError as e:
+            raise fail(str(e), "digest.cron") from e
+        since = str(digest.get("since", "1d"))
+        try:
+            parse_since(since, datetime.now())
+        except ValueError as e:
+            raise fail(str(e), "digest.since") from e
+        fmt = digest.get("format", "html")
+        if fmt not in ("md", "html", "text"):
+            raise fail("format must be md, html or text", "digest.format")
+        values.update(digest_since=since, digest_send=bool(digest.get("send", True)),
+                      digest_out=digest.get("out"), digest_format=fmt,
+                      skip_empty=bool(digest.get("skip_empty", False)))
+        if values["digest_send"]:
+            smtp_settings(config)  # mail settings must be right before the daemon starts
+    return DaemonSettings(**values)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("not a duration")
+    if isinstance(value, int | float):
+        return float(value)
+    m = _INTERVAL_RE.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a duration like 30s, 10m or 1h")
+    return float(m.group(1)) * _UNITS[m.group(2)]

@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import cluster, store
+from . import cluster, logs, report, store
 from .classify import classify
-from .config import Config, Settings, api_key, default_role
-from .errors import FetchError, SourceError
+from .config import Config, Settings, api_key, check_address, default_role, smtp_settings
+from .errors import ConfigError, FetchError, SourceError
 from .fetch import Sleep, fetch
+from .outputs import mail, render
 from .parse import parse
-from .types import Debate, Item, Member, Signal, Source, SourceRun, SourceState
+from .types import Debate, Item, Member, Report, Signal, Source, SourceRun, SourceState
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
     import httpx
@@ -30,6 +31,13 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
 
 OnResult = Callable[[SourceRun], None]
 log = logging.getLogger("monitor.pipeline")
+
+
+def _log_run(r: SourceRun) -> None:
+    level = logging.WARNING if r.status == "error" else logging.INFO
+    logs.event(log, "source_run", level, source=r.source_id, status=r.status,
+               http=r.http_status, pages=r.pages, items=r.items_seen, new=r.items_new,
+               ms=r.duration_ms, error=r.error)
 FR_MAX_RESULTS = 10_000  # the most one Federal Register query can reach (sources.md A.4)
 
 
@@ -219,6 +227,7 @@ def run(
         new = store.save_source_run(db, got.run, new_state, got.items, signals_for=signals_for)
         stored = replace(got.run, items_new=len(new))
         runs.append(stored)
+        _log_run(stored)
         if on_result:
             on_result(stored)
     catch_up(db, config)
@@ -483,3 +492,63 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
     return TimelineUpdate(placed=len(plan.assignments) if plan else 0,
                           new_events=len(plan.new_events) if plan else 0,
                           merges=len(plan.merges) if plan else 0, scored=scored)
+
+
+# --- the digest --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DigestResult:
+    """What one digest did: the report it showed, and whom it was sent to."""
+
+    report: Report
+    recipients: tuple[str, ...]
+    subject: str
+    sent: bool
+    skipped: bool  # nothing new and skip_empty
+
+
+def digest_subject(rep: Report) -> str:
+    """Return the subject line: the period and the Noise Level (no text from sources)."""
+    start = rep.since[:10] if rep.since else "all"
+    return (f"[monitor] {rep.debate_title[:60]}: {start} to {rep.until[:10]}, "
+            f"Noise Level {rep.noise_level}")
+
+
+def deliver_digest(db: Database, config: Config, since: str | None, *,
+                   recipients: Sequence[str] = (), send: bool = False, resend: bool = False,
+                   skip_empty: bool = False, now: datetime | None = None,
+                   password: str | None = None) -> DigestResult:
+    """Build the digest of a period and, with ``send``, mail it and log what was sent.
+
+    Items already mailed to the same recipients are left out unless ``resend``. A failed
+    delivery raises DeliveryError and logs nothing as sent.
+    """
+    debate = config.debate
+    assert debate is not None
+    now = now or utcnow()
+    smtp = smtp_settings(config) if send else None
+    to = tuple(check_address(a) for a in recipients) or (smtp.to if smtp else ())
+    if send and not to:
+        raise ConfigError("no recipients: give --to or set smtp.to", file=config.path,
+                          entry="smtp", key="to")
+    key = ",".join(sorted({a.lower() for a in to}))
+    exclude: frozenset[str] = frozenset()
+    if send and not resend:
+        period = store.query_signals(db, debate.id, since=since)
+        exclude = frozenset(store.already_sent(db, debate.id, key, [s.id for s in period]))
+    rep = report.build(db, config, since, now, exclude=exclude)
+    subject = digest_subject(rep)
+    if skip_empty and not rep.signals:
+        logs.event(log, "digest", status="skipped", reason="nothing new")
+        return DigestResult(rep, to, subject, sent=False, skipped=True)
+    if send:
+        assert smtp is not None
+        message = mail.build_message(smtp, to, subject, render.digest_text(rep),
+                                     render.digest_html(rep))
+        mail.send(smtp, message, to, password)
+        with store.transaction(db):
+            store.log_sent(db, debate.id, key, [s.id for s in rep.signals], now.isoformat(),
+                           subject)
+        logs.event(log, "digest", status="sent", items=len(rep.signals),
+                   recipients=len(to))
+    return DigestResult(rep, to, subject, sent=send, skipped=False)

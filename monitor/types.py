@@ -27,6 +27,7 @@ class Source:
     api_key_env: str | None = None  # environment variable holding the API key, if any
     enabled: bool = True
     role: str = "news"  # agency | news | commentary: what the source is, for authority
+    cron: str | None = None  # a crontab line for the daemon, instead of the interval
 
     @property
     def host(self) -> str:
@@ -381,3 +382,18 @@ class SmtpSettings:
     sender: str = ""
     to: tuple[str, ...] = ()
     timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """How `monitor daemon` schedules (sources.yaml `daemon:`)."""
+
+    timezone: str = "UTC"
+    misfire_grace_time: int = 300  # seconds a late job may still run
+    jitter: int = 30  # seconds of random delay added to interval jobs
+    digest_cron: str | None = None  # crontab line for the digest job, in `timezone`
+    digest_since: str = "1d"
+    digest_send: bool = True
+    digest_out: str | None = None
+    digest_format: str = "html"
+    skip_empty: bool = False

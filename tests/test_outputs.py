@@ -38,6 +38,13 @@ def demo(tmp_path_factory) -> Path:
     return out
 
 
+def copy_db(demo: Path, target: Path) -> Path:
+    """Copy the demo database consistently (its WAL included), with SQLite's backup API."""
+    with sqlite3.connect(demo / "monitor.db") as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
 def invoke(demo: Path, *args: str, sources: Path | None = None, env: dict | None = None):
     return CliRunner().invoke(cli, ["--db", str(demo / "monitor.db"), "--sources",
                                     str(sources or demo / "sources.yaml"), *args], env=env)
@@ -147,8 +154,7 @@ def test_digest_formats_to_files(demo, tmp_path):
 
 
 def test_failing_source_shows_in_digest(demo, tmp_path):
-    db_path = tmp_path / "m.db"
-    db_path.write_bytes((demo / "monitor.db").read_bytes())
+    db_path = copy_db(demo, tmp_path / "m.db")
     with sqlite3.connect(db_path) as conn:
         conn.execute("UPDATE source_state SET status = 'failing', error_count = 5, "
                      "last_error = 'HTTP 503 Service Unavailable', "
@@ -198,8 +204,7 @@ def sources_with_smtp(demo: Path, tmp_path: Path, port: int) -> Path:
 
 def test_send_digest_over_smtp(demo, tmp_path, smtp):
     inbox, port = smtp
-    db = tmp_path / "m.db"
-    db.write_bytes((demo / "monitor.db").read_bytes())
+    db = copy_db(demo, tmp_path / "m.db")
     sources = sources_with_smtp(demo, tmp_path, port)
 
     def digest(*args: str):
@@ -238,8 +243,7 @@ def test_send_digest_over_smtp(demo, tmp_path, smtp):
 
 def test_delivery_failure_records_nothing(demo, tmp_path):
     port = free_port()  # closed again: nothing listens there
-    db = tmp_path / "m.db"
-    db.write_bytes((demo / "monitor.db").read_bytes())
+    db = copy_db(demo, tmp_path / "m.db")
     sources = sources_with_smtp(demo, tmp_path, port)
     result = CliRunner().invoke(cli, ["--db", str(db), "--sources", str(sources), "digest",
                                       "--since", "all", "--send"])

@@ -6,9 +6,12 @@ Every write of one source's run happens in one transaction; items are keyed by
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,11 +19,11 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from ..errors import StorageError
+from ..errors import LockedError, StorageError
 from ..types import Entity, Item, Signal, SourceRun, SourceState, TopicHit
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SignalsFor = Callable[[Sequence[Item]], Sequence[Signal]]
 
 
@@ -101,6 +104,24 @@ def _m0004_outputs(db: Database) -> None:
     db.table("items").create_index(["fetched_at"])
 
 
+@MIGRATIONS(name="0005_jobs")
+def _m0005_jobs(db: Database) -> None:
+    # When each daemon job last ran, so `daemon --once` knows what is due.
+    db.table("job_runs").create({"job": str, "last_run": str, "status": str}, pk="job")
+
+
+def job_last_run(db: Database, job: str) -> str | None:
+    """Return when a daemon job last ran (ISO UTC), or None."""
+    row = db.execute("SELECT last_run FROM job_runs WHERE job = ?", [job]).fetchone()
+    return row[0] if row else None
+
+
+def save_job_run(db: Database, job: str, at: str, status: str) -> None:
+    """Record a daemon job's run."""
+    with db.atomic():
+        db.table("job_runs").upsert({"job": job, "last_run": at, "status": status}, pk="job")
+
+
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
     """Return the database at ``path`` (created if absent), in WAL mode, migrated."""
     if str(path) != ":memory:":
@@ -116,6 +137,33 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
     except sqlite3.DatabaseError as e:
         raise StorageError(f"{path}: cannot open the database: {e}") from e
     return db
+
+
+@contextmanager
+def writer_lock(path: str | Path) -> Iterator[None]:
+    """Hold the database's writer lock (``<db>.lock``) or raise LockedError at once.
+
+    The lock is an flock on the file: the kernel releases it when its process ends, so a
+    lock left by a killed process never blocks the next run.
+    """
+    if str(path) == ":memory:":
+        yield
+        return
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise LockedError(f"{path}: another monitor process (pid {holder}) is writing to "
+                              "this database; not starting a second writer") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def memory_db() -> Database:
@@ -387,6 +435,7 @@ __all__ = [
     "event_members", "get_event", "get_fetch_log", "get_item", "get_signal", "get_states",
     "integrity_check", "item_counts", "iter_items", "latest_scores", "members_near",
     "memory_db", "merges", "noise_days", "open_db", "pending_members", "pending_migrations",
-    "save_items", "save_plan", "save_scores", "save_signals", "save_source_run",
+    "save_items", "save_plan", "writer_lock", "job_last_run", "save_job_run", "save_scores",
+    "save_signals", "save_source_run",
     "schema_version", "search_items", "timeline", "transaction",
 ]

@@ -1,0 +1,57 @@
+"""Structured logging: one logfmt line per event (key=value, quoted when needed)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+ROOT = "monitor"
+
+
+def _value(v: Any) -> str:
+    text = "" if v is None else str(v)
+    if text == "" or any(c in text for c in ' "=\n\t'):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return text
+
+
+class LogfmtFormatter(logging.Formatter):
+    """``time=... level=info event=source_run source=fr-ntia status=ok ...``"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+        }
+        fields.update(getattr(record, "fields", {}) or {})
+        line = " ".join(f"{k}={_value(v)}" for k, v in fields.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log one structured event."""
+    logger.log(level, name, extra={"fields": fields})
+
+
+def setup(level: int = logging.INFO, path: str | None = None) -> None:
+    """Send the project's log lines to stderr (or a file) in logfmt, at ``level``."""
+    root = logging.getLogger(ROOT)
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    handler: logging.Handler = (logging.FileHandler(path, encoding="utf-8") if path
+                                else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(LogfmtFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    for name in ("apscheduler",):
+        other = logging.getLogger(name)
+        other.handlers = [handler]
+        other.setLevel(max(level, logging.WARNING))
+        other.propagate = False

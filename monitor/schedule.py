@@ -1,0 +1,190 @@
+"""`monitor daemon`: APScheduler 3.x runs each source on its interval or crontab line and the
+digest on its own crontab line.  [apscheduler]
+
+Jobs run one at a time in one worker thread (so one database connection serves them all),
+with coalescing, max_instances=1, a misfire grace time and a little jitter. A job that
+raises is logged and the scheduler goes on. SIGTERM or SIGINT stop new jobs, let the running
+one finish its transaction, and exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import logs, pipeline, store
+from .config import Config, api_key, daemon_settings, parse_since
+from .errors import ConfigError, MonitorError
+from .outputs import render
+from .types import DaemonSettings, Source
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlite_utils import Database
+
+log = logging.getLogger("monitor.daemon")
+DIGEST_JOB = "digest"
+
+
+def source_trigger(source: Source, settings: DaemonSettings, config: Config) -> BaseTrigger:
+    """Return the trigger of a source's job; raise ConfigError for a bad crontab line."""
+    if source.cron:
+        try:
+            return CronTrigger.from_crontab(source.cron, timezone=settings.timezone)
+        except ValueError as e:
+            raise ConfigError(f"bad crontab line {source.cron!r}: {e}", file=config.path,
+                              entry=source.id, key="cron") from e
+    return IntervalTrigger(seconds=source.interval, timezone=settings.timezone,
+                           jitter=settings.jitter or None)
+
+
+def digest_trigger(settings: DaemonSettings, config: Config) -> CronTrigger | None:
+    """Return the digest job's trigger, or None when no digest is scheduled."""
+    if not settings.digest_cron:
+        return None
+    try:
+        return CronTrigger.from_crontab(settings.digest_cron, timezone=settings.timezone)
+    except ValueError as e:
+        raise ConfigError(f"bad crontab line {settings.digest_cron!r}: {e}", file=config.path,
+                          entry="daemon", key="digest.cron") from e
+
+
+class Daemon:
+    """The scheduler and its jobs over one database and one HTTP client."""
+
+    def __init__(self, config: Config, db: Database, client: httpx.Client, *,
+                 password: str | None = None,
+                 now: Callable[[], datetime] = pipeline.utcnow) -> None:
+        self.config = config
+        self.db = db
+        self.client = client
+        self.password = password
+        self.now = now
+        self.settings = daemon_settings(config)
+        self.runs: dict[str, int] = {}
+        self.scheduler = BackgroundScheduler(
+            timezone=self.settings.timezone,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": self.settings.misfire_grace_time})
+        for source in config.sources:
+            if not source.enabled:
+                continue
+            if source.api_key_env and not api_key(source):
+                logs.event(log, "source_skipped", source=source.id,
+                           reason=f"needs {source.api_key_env}")
+                continue
+            self.scheduler.add_job(self.run_source, source_trigger(source, self.settings,
+                                                                   config),
+                                   args=[source.id], id=f"source:{source.id}",
+                                   name=source.id, next_run_time=self._first_run(source))
+        trigger = digest_trigger(self.settings, config)
+        if trigger is not None:
+            self.scheduler.add_job(self.send_digest, trigger, id=DIGEST_JOB, name="digest")
+        self.scheduler.add_listener(self._on_event,
+                                    EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+
+    def _first_run(self, source: Source) -> datetime | None:
+        """Run a source soon after start when it is due (never run, or past its next attempt)."""
+        state = store.get_states(self.db).get(source.id)
+        now = self.now()
+        if state is None or state.next_attempt is None:
+            return now
+        when = datetime.fromisoformat(state.next_attempt)
+        return max(when, now) if source.cron is None else None
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    def run_source(self, source_id: str) -> None:
+        """One source's run: fetch, parse, store, classify, cluster."""
+        self.runs[source_id] = self.runs.get(source_id, 0) + 1
+        pipeline.run(self.db, self.config, self.client, only=[source_id])
+
+    def send_digest(self) -> None:
+        """The scheduled digest: written to `out` and/or mailed, as configured."""
+        self.runs[DIGEST_JOB] = self.runs.get(DIGEST_JOB, 0) + 1
+        store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "started")
+        s = self.settings
+        since = parse_since(s.digest_since, self.now())
+        result = pipeline.deliver_digest(self.db, self.config, since, send=s.digest_send,
+                                         skip_empty=s.skip_empty, now=self.now(),
+                                         password=self.password)
+        if s.digest_out and not result.skipped:
+            draw = {"md": render.digest_markdown, "html": render.digest_html,
+                    "text": render.digest_text}[s.digest_format]
+            Path(s.digest_out).parent.mkdir(parents=True, exist_ok=True)
+            Path(s.digest_out).write_text(draw(result.report), encoding="utf-8")
+        store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "done")
+
+    def _on_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_ERROR:
+            logs.event(log, "job", logging.ERROR, job=event.job_id, status="error",
+                       error=f"{type(event.exception).__name__}: {event.exception}")
+        elif event.code == EVENT_JOB_MISSED:
+            logs.event(log, "job", logging.WARNING, job=event.job_id, status="missed",
+                       scheduled=event.scheduled_run_time)
+        else:
+            logs.event(log, "job", job=event.job_id, status="done")
+
+    # --- running ------------------------------------------------------------------------
+
+    def run_once(self) -> dict[str, Any]:
+        """Run every due job once, in this thread, and return what ran."""
+        runs = pipeline.run(self.db, self.config, self.client)
+        ran_digest = False
+        trigger = digest_trigger(self.settings, self.config)
+        if trigger is not None and self._digest_due(trigger):
+            try:
+                self.send_digest()
+                ran_digest = True
+            except MonitorError as e:
+                logs.event(log, "job", logging.ERROR, job=DIGEST_JOB, status="error",
+                           error=str(e))
+                raise
+        return {"runs": runs, "digest": ran_digest}
+
+    def _digest_due(self, trigger: CronTrigger) -> bool:
+        """Due when a scheduled time has passed since the last digest (or in the last day)."""
+        last = store.job_last_run(self.db, DIGEST_JOB)
+        now = self.now()
+        start = datetime.fromisoformat(last) if last else now - timedelta(days=1)
+        nxt = trigger.get_next_fire_time(None, start.astimezone(trigger.timezone))
+        return nxt is not None and nxt <= now
+
+    def serve(self, stop: threading.Event | None = None) -> None:
+        """Run until SIGTERM, SIGINT or ``stop``; the running job finishes first."""
+        stop = stop or threading.Event()
+
+        def handle(signum: int, _frame: object) -> None:
+            logs.event(log, "stopping", signal=signal.Signals(signum).name)
+            stop.set()
+
+        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        self.scheduler.start()
+        logs.event(log, "started", jobs=len(self.scheduler.get_jobs()),
+                   timezone=self.settings.timezone)
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            self.scheduler.shutdown(wait=True)  # no new jobs; the running one completes
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            logs.event(log, "stopped")
