@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -27,8 +28,10 @@ def sample_dir() -> Path:
 class SampleServer:
     """Serve ``root/http`` on 127.0.0.1 on a free port; use as a context manager."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0,
+                 delay: float = 0.0) -> None:
         self.root = (root / "http").resolve()
+        self.delay = delay  # seconds before each answer (tests slow it down to interrupt it)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +47,8 @@ class SampleServer:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        if self.delay:
+            time.sleep(self.delay)
         path = unquote(urlsplit(h.path).path).lstrip("/")
         target = (self.root / path).resolve()
         if not target.is_file() or self.root not in target.parents:

@@ -176,7 +176,9 @@ class Daemon:
             logs.event(log, "stopping", signal=signal.Signals(signum).name)
             stop.set()
 
-        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+        main = threading.current_thread() is threading.main_thread()
+        previous = ({sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+                    if main else {})
         self.scheduler.start()
         logs.event(log, "started", jobs=len(self.scheduler.get_jobs()),
                    timezone=self.settings.timezone)
