@@ -71,7 +71,16 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     active = {s.event for s in signals if s.event}
     period_events = [r for eid, r in latest.items() if eid in active]
     by_event: dict[str, list[SignalRow]] = {}
-    for s in store.query_signals(db, debate.id):
+    resolve = store.merges(db, debate.id)
+    def live(event_id: str) -> str:
+        seen: set[str] = set()
+        while event_id in resolve and event_id not in seen:
+            seen.add(event_id)
+            event_id = resolve[event_id]
+        return event_id
+
+    aliases = {f for f in resolve if live(f) in active}  # merged into an active event
+    for s in store.query_signals(db, debate.id, events=active | aliases):
         if s.event:
             by_event.setdefault(s.event, []).append(s)
 
@@ -132,7 +141,10 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
             if e.kind == "threshold":
                 thresholds[e.value] += 1
                 example.setdefault(e.value, s.title)
-    levels = noise_levels(store.noise_days(db, debate.id))
+    # the daily levels need 28 days before the first one shown; the page shows them all
+    history = None if since is None else \
+        (datetime.fromisoformat(since) - timedelta(days=60)).isoformat()
+    levels = noise_levels(store.noise_days(db, debate.id, history))
     level = levels[-1].level if levels else "quiet"
     labels = {t.id: t.label for t in debate.topics}
     topic_counts = Counter(t for s in signals for t in s.topics)

@@ -23,7 +23,7 @@ from ..errors import LockedError, StorageError
 from ..types import Entity, Item, Signal, SourceRun, SourceState, TopicHit
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SignalsFor = Callable[[Sequence[Item]], Sequence[Signal]]
 
 
@@ -108,6 +108,13 @@ def _m0004_outputs(db: Database) -> None:
 def _m0005_jobs(db: Database) -> None:
     # When each daemon job last ran, so `daemon --once` knows what is due.
     db.table("job_runs").create({"job": str, "last_run": str, "status": str}, pk="job")
+
+
+@MIGRATIONS(name="0006_item_time_index")
+def _m0006_item_time_index(db: Database) -> None:
+    # Queries by period read items by their time (published, else fetched): index that.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_items_time ON items "
+               "(coalesce(published, fetched_at))")
 
 
 def job_last_run(db: Database, job: str) -> str | None:

@@ -199,11 +199,14 @@ def get_event(db: Database, debate: str, event_id: str) -> dict[str, Any] | None
     }
 
 
-def noise_days(db: Database, debate: str) -> list[tuple[str, int, int]]:
-    """Return (day, relevant items, all items) for every day with items, by publication day
-    (fetch day for undated items)."""
+def noise_days(db: Database, debate: str, since: str | None = None
+               ) -> list[tuple[str, int, int]]:
+    """Return (day, relevant items, all items) for every day with items (from ``since``), by
+    publication day (fetch day for undated items)."""
+    where, args = ("WHERE coalesce(items.published, items.fetched_at) >= ? ", [since]) \
+        if since else ("", [])
     return [(r[0], r[1], r[2]) for r in db.execute(
         "SELECT substr(coalesce(items.published, items.fetched_at), 1, 10) AS day, "
         "sum(coalesce(signals.relevant, 0)), count(*) FROM items "
         "LEFT JOIN signals ON signals.item_id = items.id AND signals.debate = ? "
-        "GROUP BY day ORDER BY day", [debate])]
+        f"{where}GROUP BY day ORDER BY day", [debate, *args])]

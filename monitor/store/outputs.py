@@ -12,17 +12,19 @@ from ..types import Deadline, Entity, SignalRow
 from . import StorageError
 from .events import _live, merges
 
+# Items drive the query (CROSS JOIN fixes the order) so a period is a range of the
+# idx_items_time index rather than a scan of every relevant signal.
 _SIGNAL_SQL = """
 SELECT items.id, items.title, items.url, items.source_id, items.published, items.summary,
        signals.relevance, signals.topics, signals.stance, signals.authority,
        signals.entities, event_items.event_id,
        json_extract(items.extra, '$.filed_at') IS NOT NULL
        AND json_extract(items.extra, '$.citation') IS NULL AS draft
-FROM signals
-JOIN items ON items.id = signals.item_id
+FROM items
+CROSS JOIN signals ON signals.item_id = items.id AND signals.debate = ?
 LEFT JOIN event_items ON event_items.item_id = signals.item_id
                      AND event_items.debate = signals.debate
-WHERE signals.debate = ? AND signals.relevant = 1
+WHERE signals.relevant = 1
 """
 
 
@@ -38,15 +40,15 @@ def query_signals(
     source: str | None = None,
     min_relevance: float | None = None,
     query: str | None = None,
+    events: Iterable[str] | None = None,
     limit: int | None = None,
 ) -> list[SignalRow]:
     """Return relevant items, newest first, filtered; an undated item counts at its fetch."""
     sql = _SIGNAL_SQL
     args: list[Any] = [debate]
     if since:
-        sql += (" AND (items.published >= ? OR (items.published IS NULL AND "
-                "items.fetched_at >= ?))")
-        args += [since, since]
+        sql += " AND coalesce(items.published, items.fetched_at) >= ?"
+        args.append(since)
     if until:
         sql += " AND coalesce(items.published, items.fetched_at) <= ?"
         args.append(until)
@@ -69,6 +71,12 @@ def query_signals(
     if query:
         sql += " AND items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
         args.append(query)
+    if events is not None:
+        ids = sorted(set(events))
+        if not ids:
+            return []
+        sql += f" AND event_items.event_id IN ({','.join('?' * len(ids))})"
+        args += ids
     sql += " ORDER BY coalesce(items.published, items.fetched_at) DESC, items.id"
     if limit:
         sql += " LIMIT ?"
