@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.classify import classify, fold
+from monitor.classify import classify, fold, variants
 from monitor.config import load_debate
 from monitor.errors import ConfigError
 from monitor.evaluate import evaluate, load_labels
@@ -83,12 +83,22 @@ def test_not_relevant(case):
 
 
 @pytest.mark.parametrize(("text", "folded"), [
-    ("Open-Weight Models", " open weight model "),
-    ("model weights' policies", " model weight policy "),
-    ("U.S. export controls", " u s export control "),
+    ("Open-Weight Models", " open weight models "),
+    ("model weights' policies", " model weights policies "),
+    ("U.S. export controls", " u s export controls "),
 ])
 def test_fold(text, folded):
     assert fold(text) == folded
+
+
+@pytest.mark.parametrize(("phrase", "text"), [
+    ("open-weight model", "Open weight models"),
+    ("export controls on model weights", "an export control on model weight"),
+    ("policy", "their policies"),
+    ("process", "the processes"),
+])
+def test_phrases_match_singular_and_plural(phrase, text):
+    assert any(v in fold(text) for v in variants(phrase))
 
 
 def test_phrases_are_whole_words():

@@ -20,30 +20,70 @@ from .. import __version__
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .extract import extract
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+# Every character that is not a letter or digit becomes a space (str.translate, in C).
+_SPACES = {c: " " for c in range(0x3100) if not chr(c).isalnum()}
 _TAG = re.compile(r"<[^>]{0,2000}>")
-_STEMS: dict[str, str] = {}
 
 
-def _stem(token: str) -> str:
-    """Fold a plural ending: models -> model, policies -> policy (cached)."""
-    stem = _STEMS.get(token)
-    if stem is None:
-        stem = token
-        if len(token) > 4 and token.endswith("ies"):
-            stem = token[:-3] + "y"
-        elif len(token) > 4 and token.endswith("sses"):
-            stem = token[:-2]
-        elif len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-            stem = token[:-1]
-        if len(_STEMS) < 200_000:
-            _STEMS[token] = stem
-    return stem
+# The fast path: ASCII punctuation to spaces with bytes.translate (about a nanosecond a
+# character), then the few Unicode punctuation marks news text uses.
+_ASCII = bytes(c if chr(c).isalnum() or c >= 0x80 else 0x20 for c in range(256))
+_UNICODE_PUNCTUATION = [p.encode() for p in "\u2018\u2019\u201c\u201d\u2013\u2014\u2026"
+                        "\u00a0\u00b7\u2022\u00ab\u00bb\u2010\u2011\u2012\u2015"]
 
 
 def fold(text: str) -> str:
-    """Return text as ' stem stem stem ' for whole-word phrase matching."""
-    return " " + " ".join(map(_stem, _TOKEN.findall(text.lower()))) + " "
+    """Return text as ' word word word ', lower-case, punctuation and hyphens as spaces."""
+    lowered = text.lower()
+    if lowered.isascii():
+        spaced = lowered.encode().translate(_ASCII).decode()
+    else:
+        raw = lowered.encode("utf-8", "replace").translate(_ASCII)
+        for mark in _UNICODE_PUNCTUATION:
+            if mark in raw:
+                raw = raw.replace(mark, b" ")
+        spaced = raw.decode("utf-8", "replace")
+        if not spaced.isascii():  # other symbols: the careful path
+            spaced = spaced.translate(_SPACES)
+    return " " + " ".join(spaced.split()) + " "
+
+
+def _singular(token: str) -> str:
+    if len(token) > 4 and token.endswith("ies"):
+        return token[:-3] + "y"
+    if len(token) > 4 and token.endswith("sses"):
+        return token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+def _forms(token: str) -> set[str]:
+    """Return a word's singular and plural spellings (model, models; policy, policies)."""
+    one = _singular(token)
+    forms = {token, one}
+    if token.isalpha() and len(one) > 2:
+        if one.endswith("y") and one[-2:-1] not in "aeiou":
+            forms.add(one[:-1] + "ies")
+        elif one.endswith(("s", "x", "ch", "sh")):
+            forms.add(one + "es")
+        else:
+            forms.add(one + "s")
+    return forms
+
+
+def variants(phrase: str) -> list[str]:
+    """Return the folded spellings of a phrase the text may use: each word singular or
+    plural ("export control on model weight" also as "export controls on model weights")."""
+    words = fold(phrase).split()
+    if not words:
+        return []
+    spellings = [""]
+    for word in words:
+        spellings = [f"{s} {form}" for s in spellings for form in sorted(_forms(word))]
+        if len(spellings) > 256:  # a long phrase: keep its first spellings
+            spellings = spellings[:256]
+    return [s + " " for s in spellings]
 
 
 def plain(text: str) -> str:
@@ -60,6 +100,8 @@ class Matcher:
     automaton: ahocorasick.Automaton
     cues_of: dict[str, tuple[str, ...]]  # folded phrase -> the cues written that way
     regexes: tuple[tuple[str, re.Pattern[str]], ...]
+    # per topic: (exclusions, instruments, groups) as sets, for quick tests
+    topic_sets: tuple[tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...]], ...]
 
 
 _COMPILED: dict[tuple[str, str], Matcher] = {}
@@ -87,16 +129,17 @@ def compile_debate(debate: Debate) -> Matcher:
         if cue.startswith("re:"):
             regexes.append((cue, re.compile(cue[3:])))
         elif not cue.startswith("entity:"):
-            folded = fold(cue)
-            if folded.strip():
-                cues_of[folded].append(cue)
+            for spelling in variants(cue):
+                cues_of[spelling].append(cue)
     automaton = ahocorasick.Automaton()
     for folded in cues_of:
         automaton.add_word(folded, folded)
     if cues_of:
         automaton.make_automaton()
+    topic_sets = tuple((frozenset(t.exclude), frozenset(t.instruments),
+                        tuple(frozenset(g) for g in t.groups)) for t in debate.topics)
     matcher = Matcher(automaton=automaton, cues_of={k: tuple(v) for k, v in cues_of.items()},
-                      regexes=tuple(regexes))
+                      regexes=tuple(regexes), topic_sets=topic_sets)
     _COMPILED[key] = matcher
     return matcher
 
@@ -178,16 +221,19 @@ def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     matcher = compile_debate(debate)
     text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
-    entities = extract(text, item.extra)
+    entities = extract(text, item.extra, lowered)
     cues = _matched(matcher, fold(text), lowered) | _entity_cues(entities)
     topics: list[TopicHit] = []
-    for topic in debate.topics:
-        if any(c in cues for c in topic.exclude):
+    for topic, (exclude, instruments, groups) in zip(debate.topics, matcher.topic_sets,
+                                                     strict=True):
+        if not cues.isdisjoint(exclude):
             continue
-        instruments = [c for c in topic.instruments if c in cues]
-        groups = [[c for c in group if c in cues] for group in topic.groups]
-        if instruments or all(groups):
-            fired = instruments + [c for g in groups if all(groups) for c in g]
+        all_groups = all(not cues.isdisjoint(g) for g in groups)
+        if all_groups or not cues.isdisjoint(instruments):
+            # the cues in the definition's own order, for `monitor explain`
+            fired = [c for c in topic.instruments if c in cues]
+            if all_groups:
+                fired += [c for group in topic.groups for c in group if c in cues]
             topics.append(TopicHit(topic=topic.id, cues=tuple(dict.fromkeys(fired))))
     weights = {t.id: t.weight for t in debate.topics}
     relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)

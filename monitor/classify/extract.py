@@ -25,21 +25,25 @@ _UNIT = (r"(?P<unit>(?:integer\s+or\s+floating[\s-]point\s+|floating[\s-]point\s
          r"computational\s+|numerical\s+)?(?:operations|ops|op)(?:\s+per\s+second|\s*/\s*s\b)?|"
          r"flop/?s\b|flops\b|flop\b)")
 _GAP = r"[\s\w,()-]{0,40}?"  # "10^26 integer or floating-point operations", "10^26 total ops"
+# Each pattern starts with a digit or a literal, so the regex engine skips between candidates;
+# a multiplier before the number ("3 x 10^25") is read backwards from the match.
 _THRESHOLD = re.compile(
-    r"(?<![\w.])(?:(?P<mant>\d+(?:\.\d+)?)\s*(?:[x×*·]|times)\s*)?"
     r"(?:10\s*(?:\^|\*\*)\s*\(?(?P<exp1>\d{1,2})\)?"
     r"|10(?P<exp2>[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"
-    r"|(?P<mant3>\d+(?:\.\d+)?)\s*[eE]\s*\+?(?P<exp3>\d{1,2})"
-    r"|10\s+to\s+the\s+(?:power\s+of\s+)?(?P<exp4>\d{1,2})(?:st|nd|rd|th)?(?:\s+power)?"
-    r"|(?P<words>(?:one\s+)?hundred\s+septillion|\d+\s+(?:septillion|sextillion|octillion)))"
+    r"|(?<![\w.])(?P<mant3>\d+(?:\.\d+)?)\s*[eE]\s*\+?(?P<exp3>\d{1,2})(?![\w.])"
+    r"|10\s+to\s+the\s+(?:power\s+of\s+)?(?P<exp4>\d{1,2})(?:st|nd|rd|th)?(?:\s+power)?)"
     rf"(?P<rest>{_GAP}{_UNIT})?",
     re.IGNORECASE,
 )
+_WORDS = re.compile(
+    r"(?P<words>(?:one\s+)?hundred\s+septillion|\d+\s+(?:septillion|sextillion|octillion))"
+    rf"(?P<rest>{_GAP}{_UNIT})?", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"(?<![\w.])(?P<mant>\d+(?:\.\d+)?)\s*(?:[x×*·]|times)\s*$",
+                         re.IGNORECASE)
 # "1026 integer or floating-point operations": the superscript lost in text extraction.
 # Only with a compute unit right after it, so years and page numbers never match.
 _LOST = re.compile(
-    r"(?<![\w.^])(?:(?P<mant>\d+(?:\.\d+)?)\s*(?:[x×*]|times)\s*)?10(?P<exp>1[5-9]|2[0-9]|30)"
-    r"(?P<rest>\s+" + _UNIT + ")",
+    r"(?<![\w.^])10(?P<exp>1[5-9]|2[0-9]|30)(?P<rest>\s+" + _UNIT + ")",
     re.IGNORECASE,
 )
 _UNIT_BEFORE = re.compile(_UNIT.replace("(?P<unit>", "("), re.IGNORECASE)
@@ -47,7 +51,7 @@ _FR_CITATION = re.compile(r"\b(?P<vol>\d{1,3})\s+(?:FR|Fed\.\s*Reg\.)\s+(?P<page
 _FR_DOC = re.compile(r"(?:FR\s+Doc\.?(?:\s+No\.?)?|Document\s+Number:?|federalregister\.gov/d/)"
                      r"\s*(?P<num>(?:19|20)\d{2}-\d{5})\b", re.IGNORECASE)
 _DOCKET = re.compile(r"\b(?P<id>[A-Z]{2,6}(?:-[A-Z]{2,6})?-(?:19|20)\d{2}-\d{4})\b")
-_RIN = re.compile(r"\b(?:RIN\s*:?\s*)?(?P<rin>\d{4}-[A-Z]{2}\d{2})\b")
+_RIN = re.compile(r"\b(?P<rin>\d{4}-[A-Z]{2}\d{2})\b")
 _EO = re.compile(r"\b(?:Executive\s+Order|E\.\s?O\.|EO)\s*(?:No\.?\s*|Number\s*|#\s*)?"
                  r"(?P<num>1\d{4})\b", re.IGNORECASE)
 _ECCN = re.compile(r"\b(?P<eccn>[0-9][A-E][0-9]{3}(?:\.[a-z](?:\.\d+)?)?)\b")
@@ -84,43 +88,101 @@ def _threshold(mant: str | None, exp: int, rest: str | None, text: str, start: i
                   end=end)
 
 
-def _thresholds(text: str) -> list[Entity]:
+def _multiplier(text: str, start: int) -> tuple[str | None, int]:
+    m = _MULTIPLIER.search(text[max(0, start - 24):start])
+    if m is None:
+        return None, start
+    return m.group("mant"), start - (len(text[max(0, start - 24):start]) - m.start())
+
+
+def _thresholds(text: str, lowered: str) -> list[Entity]:
     out: list[Entity] = []
     for m in _THRESHOLD.finditer(text):
-        mant = m.group("mant") or m.group("mant3")
+        mant = m.group("mant3")
+        begin = m.start()
         if m.group("exp1"):
             exp = int(m.group("exp1"))
         elif m.group("exp2"):
             exp = int(m.group("exp2").translate(_SUPERSCRIPT))
         elif m.group("exp3"):
             exp = int(m.group("exp3"))
-        elif m.group("exp4"):
-            exp = int(m.group("exp4"))
         else:
+            exp = int(m.group("exp4"))
+        if mant is None:
+            mant, begin = _multiplier(text, begin)
+        if not 15 <= exp <= 30:
+            continue
+        out.extend(_found_threshold(text, m, mant, exp, begin))
+    if "illion" in lowered:
+        for m in _WORDS.finditer(text):
             words = m.group("words").lower().split()
             scale = _WORD_EXP[words[-1]]
             head = words[0]
             exp = scale + (2 if head in ("hundred", "one") else len(head) - 1)
             mant = None if head in ("hundred", "one") else str(int(head) / 10 ** (len(head) - 1))
-        if not 15 <= exp <= 30:
-            continue
-        end = m.end("rest") if m.group("rest") else m.end()
-        rest = m.group("rest")
-        if not rest:  # "measured in floating point operations is greater than 10^25"
-            before = _UNIT_BEFORE.findall(text[max(0, m.start() - 80):m.start()])
-            rest = before[-1] if before else None
-        ent = _threshold(mant, exp, rest, text, m.start(), end)
-        if ent:
-            out.append(ent)
+            if 15 <= exp <= 30:
+                out.extend(_found_threshold(text, m, mant, exp, m.start()))
     taken = [(e.start, e.end) for e in out]
     for m in _LOST.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
-        ent = _threshold(m.group("mant"), int(m.group("exp")), m.group("rest"), text,
-                         m.start(), m.end())
+        mant, begin = _multiplier(text, m.start())
+        ent = _threshold(mant, int(m.group("exp")), m.group("rest"), text, begin, m.end())
         if ent:
             out.append(ent)
-    return out
+    return sorted(out, key=lambda e: e.start)
+
+
+def _found_threshold(text: str, m: re.Match[str], mant: str | None, exp: int,
+                     begin: int) -> list[Entity]:
+    end = m.end("rest") if m.group("rest") else m.end()
+    rest = m.group("rest")
+    if not rest:  # "measured in floating point operations is greater than 10^25"
+        before = _UNIT_BEFORE.findall(text[max(0, begin - 80):begin])
+        rest = before[-1] if before else None
+    ent = _threshold(mant, exp, rest, text, begin, end)
+    return [ent] if ent else []
+
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may ", "june", "july", "august",
+                "september", "october", "november", "december", "jan.", "feb.", "mar.", "apr.",
+                "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec.")
+_BILL_PREFIXES = ("H.R", "H. R", "H.Res", "S.", "SB", "AB", "HB", "Bill")
+
+
+def _may_have_bill(text: str) -> bool:
+    """Whether a bill number could be in the text: a prefix followed (soon) by a digit."""
+    for prefix in _BILL_PREFIXES:
+        at = text.find(prefix)
+        while at != -1:
+            tail = text[at + len(prefix):at + len(prefix) + 6]
+            if any(c.isdigit() for c in tail):
+                return True
+            at = text.find(prefix, at + 1)
+    return False
+_SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _may_have_threshold(text: str, lowered: str) -> bool:
+    """Whether any form of a compute threshold could be in the text."""
+    unit = ("operation" in lowered or "flop" in lowered or "op/s" in lowered
+            or " ops" in lowered or " op " in lowered)
+    if "10" in text and (unit or "^" in text or "**" in text or "to the" in lowered
+                         or (not text.isascii() and not _SUPERSCRIPTS.isdisjoint(text))):
+        return True
+    if "illion" in lowered:
+        return True
+    return unit and ("e2" in lowered or "e1" in lowered or "e3" in lowered or "e+" in lowered)
+
+
+def _hyphen_then_capitals(text: str) -> bool:
+    """Whether a hyphen is followed by two capitals, as in a RIN (0694-AJ55)."""
+    at = text.find("-")
+    while at != -1:
+        if text[at + 1:at + 3].isalpha() and text[at + 1:at + 3].isupper():
+            return True
+        at = text.find("-", at + 1)
+    return False
 
 
 def _date_value(text: str) -> str | None:
@@ -148,7 +210,8 @@ def _bill(m: re.Match[str]) -> str:
     return f"{kind} {m.group('num')}"
 
 
-def extract(text: str, extra: dict[str, Any] | None = None) -> tuple[Entity, ...]:
+def extract(text: str, extra: dict[str, Any] | None = None,
+            lowered: str | None = None) -> tuple[Entity, ...]:
     """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
     by (kind, value), in order of appearance; fields come first."""
     extra = extra or {}
@@ -180,29 +243,46 @@ def extract(text: str, extra: dict[str, Any] | None = None) -> tuple[Entity, ...
         found.append(Entity(kind="executive_order", value=str(eo_number),
                             text=f"executive_order_number: {eo_number}", start=-1, end=-1))
 
-    found.extend(_thresholds(text))
-    for m in _FR_CITATION.finditer(text):
-        found.append(_found("fr_citation", f"{m['vol']} FR {m['page']}", m))
-    for m in _FR_DOC.finditer(text):
-        found.append(_found("fr_doc", m.group("num"), m))
-    for m in _DOCKET.finditer(text):
-        found.append(_found("docket", m.group("id"), m))
-    for m in _RIN.finditer(text):
-        found.append(_found("rin", m.group("rin"), m))
-    for m in _EO.finditer(text):
-        found.append(_found("executive_order", m.group("num"), m))
-    for m in _ECCN.finditer(text):
-        found.append(_found("eccn", m.group("eccn"), m))
-    for m in _BILL.finditer(text):
-        found.append(_found("bill", _bill(m), m))
-    for m in _DEADLINE.finditer(text):
-        value = _date_value(m.group("date"))
-        if value:
-            found.append(_found("comment_deadline", value, m))
-    for m in _EFFECTIVE.finditer(text):
-        value = _date_value(m.group("date"))
-        if value:
-            found.append(_found("effective_date", value, m))
+    # Python's regex engine costs tens of microseconds per pattern over 1 KB, so each
+    # pattern runs only when a cheap substring test says it may match.
+    lowered = lowered if lowered is not None else text.lower()
+    if _may_have_threshold(text, lowered):
+        found.extend(_thresholds(text, lowered))
+    if " fr " in lowered or "fed. reg" in lowered:
+        for m in _FR_CITATION.finditer(text):
+            found.append(_found("fr_citation", f"{m['vol']} FR {m['page']}", m))
+    if "fr doc" in lowered or "document number" in lowered or "federalregister.gov/d/" in lowered:
+        for m in _FR_DOC.finditer(text):
+            found.append(_found("fr_doc", m.group("num"), m))
+    if "-20" in text or "-19" in text:
+        for m in _DOCKET.finditer(text):
+            found.append(_found("docket", m.group("id"), m))
+    if _hyphen_then_capitals(text):
+        for m in _RIN.finditer(text):
+            found.append(_found("rin", m.group("rin"), m))
+    if "executive order" in lowered or "e.o" in lowered or " eo " in lowered \
+            or " eo#" in lowered or " eo-" in lowered:
+        for m in _EO.finditer(text):
+            found.append(_found("executive_order", m.group("num"), m))
+    if "eccn" in lowered or "export" in lowered or "control" in lowered:
+        for m in _ECCN.finditer(text):
+            found.append(_found("eccn", m.group("eccn"), m))
+    if _may_have_bill(text):
+        for m in _BILL.finditer(text):
+            found.append(_found("bill", _bill(m), m))
+    comment = "comment" in lowered
+    effect = "effective" in lowered or "takes effect" in lowered
+    has_month = (comment or effect) and any(month in lowered for month in _MONTH_NAMES)
+    if has_month and comment:
+        for m in _DEADLINE.finditer(text):
+            value = _date_value(m.group("date"))
+            if value:
+                found.append(_found("comment_deadline", value, m))
+    if has_month and effect:
+        for m in _EFFECTIVE.finditer(text):
+            value = _date_value(m.group("date"))
+            if value:
+                found.append(_found("effective_date", value, m))
     seen: set[tuple[str, str]] = set()
     out = []
     for e in found:

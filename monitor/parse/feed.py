@@ -154,7 +154,9 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
     response_headers.setdefault("content-location", url)
     result = _json_feed(source, body) or feedparser.parse(
         io.BytesIO(body), response_headers=response_headers, sanitize_html=True,
-        resolve_relative_uris=True)
+        # the links inside entry HTML go with the HTML (it becomes text); the entry's own
+        # link and id are resolved against content-location either way
+        resolve_relative_uris=False)
     entries = result.get("entries") or []
     reason = result.get("bozo_exception")
     if not entries:

@@ -5,12 +5,15 @@ Also the one place HTML becomes plain text (``html_to_text``) for every parser.
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import urljoin
 
+import lxml.html
 from bs4 import BeautifulSoup
 from bs4.element import Tag
+from lxml import etree
 
 from ..errors import ParseError
 from ..types import Item, Parsed, Source
@@ -18,23 +21,38 @@ from .common import canonical_url, item_id, parse_date_text
 
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*>")
-_ENTITY_OR_TAG = re.compile(r"[<&]")
 _BLOCK = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
 MAX_TEXT = 100_000  # characters kept of one summary
 
 
+_DROP = ("script", "style", "noscript", "template")
+
+
 def html_to_text(value: Any) -> str:
-    """Return the plain text of an HTML fragment, whitespace folded; '' for None."""
+    """Return the plain text of an HTML fragment, whitespace folded; '' for None.
+
+    lxml directly (about five times faster than a BeautifulSoup tree, which only serves as
+    the fallback for a fragment lxml refuses).
+    """
     if value is None:
         return ""
     text = str(value)
-    if _ENTITY_OR_TAG.search(text):
-        # Wrapped in a div, a fragment never looks like a URL or an XML document to bs4, so
-        # it raises none of its warnings (and warning filters are not thread-safe).
-        soup = BeautifulSoup(f"<div>{text[: MAX_TEXT * 4]}</div>", "lxml")
-        for tag in soup(["script", "style", "noscript", "template"]):
-            tag.decompose()
-        text = soup.get_text(" ")
+    if "<" in text:
+        fragment = f"<div>{text[: MAX_TEXT * 4]}</div>"
+        try:
+            root = lxml.html.fragment_fromstring(fragment)
+            for bad in root.iter(*_DROP):
+                bad.drop_tree()
+            text = " ".join(root.itertext())
+        except (etree.ParserError, ValueError):
+            # Wrapped in a div, a fragment never looks like a URL or an XML document to
+            # bs4, so it raises none of its warnings (warning filters are not thread-safe).
+            soup = BeautifulSoup(fragment, "lxml")
+            for tag in soup(list(_DROP)):
+                tag.decompose()
+            text = soup.get_text(" ")
+    elif "&" in text:
+        text = html.unescape(text)
     return _SPACE.sub(" ", text).strip()[:MAX_TEXT]
 
 
