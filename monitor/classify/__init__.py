@@ -34,7 +34,11 @@ _UNICODE_PUNCTUATION = [p.encode() for p in "\u2018\u2019\u201c\u201d\u2013\u201
 
 def fold(text: str) -> str:
     """Return text as ' word word word ', lower-case, punctuation and hyphens as spaces."""
-    lowered = text.lower()
+    return " " + " ".join(_words(text.lower())) + " "
+
+
+def _words(lowered: str) -> list[str]:
+    """Return the words of lower-cased text: punctuation and hyphens as spaces."""
     if lowered.isascii():
         spaced = lowered.encode().translate(_ASCII).decode()
     else:
@@ -45,7 +49,7 @@ def fold(text: str) -> str:
         spaced = raw.decode("utf-8", "replace")
         if not spaced.isascii():  # other symbols: the careful path
             spaced = spaced.translate(_SPACES)
-    return " " + " ".join(spaced.split()) + " "
+    return spaced.split()
 
 
 def _singular(token: str) -> str:
@@ -221,8 +225,10 @@ def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     matcher = compile_debate(debate)
     text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
-    entities = extract(text, item.extra, lowered)
-    cues = _matched(matcher, fold(text), lowered) | _entity_cues(entities)
+    words = _words(lowered)
+    folded = " " + " ".join(words) + " "
+    entities = extract(text, item.extra, lowered, frozenset(words))
+    cues = _matched(matcher, folded, lowered) | _entity_cues(entities)
     topics: list[TopicHit] = []
     for topic, (exclude, instruments, groups) in zip(debate.topics, matcher.topic_sets,
                                                      strict=True):

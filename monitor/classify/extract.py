@@ -144,6 +144,20 @@ def _found_threshold(text: str, m: re.Match[str], mant: str | None, exp: int,
     return [ent] if ent else []
 
 
+# Word sets that gate the patterns (the text's words, lower-case, punctuation as spaces).
+_PUNCTUATION = {c: " " for c in range(0x3100) if not chr(c).isalnum()}
+_EO_WORDS = frozenset({"executive", "eo", "e"})
+_ECCN_WORDS = frozenset({"eccn", "eccns", "export", "exports", "control", "controls",
+                         "controlled"})
+_BILL_WORDS = frozenset({"h", "s", "sb", "ab", "hb", "bill", "bills", "res"})
+_MONTH_WORDS = frozenset({"january", "february", "march", "april", "may", "june", "july",
+                          "august", "september", "october", "november", "december", "jan",
+                          "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+                          "nov", "dec"})
+_COMMENT_WORDS = frozenset({"comment", "comments"})
+_DUE_WORDS = frozenset({"due", "received", "submit", "submitted", "deadline", "closes",
+                        "ends", "before", "until", "by"})
+_EFFECT_WORDS = frozenset({"effective", "effect"})
 _MONTH_NAMES = ("january", "february", "march", "april", "may ", "june", "july", "august",
                 "september", "october", "november", "december", "jan.", "feb.", "mar.", "apr.",
                 "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec.")
@@ -211,7 +225,8 @@ def _bill(m: re.Match[str]) -> str:
 
 
 def extract(text: str, extra: dict[str, Any] | None = None,
-            lowered: str | None = None) -> tuple[Entity, ...]:
+            lowered: str | None = None, words: frozenset[str] | None = None
+            ) -> tuple[Entity, ...]:
     """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
     by (kind, value), in order of appearance; fields come first."""
     extra = extra or {}
@@ -246,12 +261,14 @@ def extract(text: str, extra: dict[str, Any] | None = None,
     # Python's regex engine costs tens of microseconds per pattern over 1 KB, so each
     # pattern runs only when a cheap substring test says it may match.
     lowered = lowered if lowered is not None else text.lower()
+    if words is None:
+        words = frozenset(lowered.translate(_PUNCTUATION).split())
     if _may_have_threshold(text, lowered):
         found.extend(_thresholds(text, lowered))
-    if " fr " in lowered or "fed. reg" in lowered:
+    if "fr" in words or "reg" in words:
         for m in _FR_CITATION.finditer(text):
             found.append(_found("fr_citation", f"{m['vol']} FR {m['page']}", m))
-    if "fr doc" in lowered or "document number" in lowered or "federalregister.gov/d/" in lowered:
+    if ("fr" in words and "doc" in words) or "document" in words or "federalregister" in words:
         for m in _FR_DOC.finditer(text):
             found.append(_found("fr_doc", m.group("num"), m))
     if "-20" in text or "-19" in text:
@@ -260,25 +277,22 @@ def extract(text: str, extra: dict[str, Any] | None = None,
     if _hyphen_then_capitals(text):
         for m in _RIN.finditer(text):
             found.append(_found("rin", m.group("rin"), m))
-    if "executive order" in lowered or "e.o" in lowered or " eo " in lowered \
-            or " eo#" in lowered or " eo-" in lowered:
+    if not words.isdisjoint(_EO_WORDS):
         for m in _EO.finditer(text):
             found.append(_found("executive_order", m.group("num"), m))
-    if "eccn" in lowered or "export" in lowered or "control" in lowered:
+    if not words.isdisjoint(_ECCN_WORDS):
         for m in _ECCN.finditer(text):
             found.append(_found("eccn", m.group("eccn"), m))
-    if _may_have_bill(text):
+    if not words.isdisjoint(_BILL_WORDS) and _may_have_bill(text):
         for m in _BILL.finditer(text):
             found.append(_found("bill", _bill(m), m))
-    comment = "comment" in lowered
-    effect = "effective" in lowered or "takes effect" in lowered
-    has_month = (comment or effect) and any(month in lowered for month in _MONTH_NAMES)
-    if has_month and comment:
+    dated = not words.isdisjoint(_MONTH_WORDS)
+    if dated and not words.isdisjoint(_COMMENT_WORDS) and not words.isdisjoint(_DUE_WORDS):
         for m in _DEADLINE.finditer(text):
             value = _date_value(m.group("date"))
             if value:
                 found.append(_found("comment_deadline", value, m))
-    if has_month and effect:
+    if dated and not words.isdisjoint(_EFFECT_WORDS):
         for m in _EFFECTIVE.finditer(text):
             value = _date_value(m.group("date"))
             if value:
