@@ -65,6 +65,7 @@ class Context:
     def __init__(self, db_path: str, sources_path: str) -> None:
         self.db_path = db_path
         self.sources_path = sources_path
+        self.verbose = False
 
     def config(self, base_url: str | None = None) -> Config:
         return load_config(self.sources_path, base_url=base_url)
@@ -101,6 +102,7 @@ def cli(ctx: click.Context, db_path: str, sources_path: str, verbose: bool, quie
     logs.setup(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
                log_file)
     ctx.obj = Context(db_path, sources_path)
+    ctx.obj.verbose = verbose
 
 
 # --- output helpers ------------------------------------------------------------------------
@@ -370,7 +372,8 @@ def daemon(ctx: Context, once: bool) -> None:
               help="Folder for the demo's database and outputs (recreated).")
 @click.option("--sample", "sample", default=None, help="Sample corpus folder "
               "(default: the bundled data/sample).")
-def demo(out: str, sample: str | None) -> None:
+@click.pass_context
+def demo(click_ctx: click.Context, out: str, sample: str | None) -> None:
     """Run the whole pipeline on the bundled sample corpus, served on loopback.
 
     Starts an HTTP server on 127.0.0.1 over data/sample/http, points the sample's
@@ -379,6 +382,9 @@ def demo(out: str, sample: str | None) -> None:
 
     Example: monitor demo --out /tmp/monitor-demo
     """
+    if not getattr(click_ctx.obj, "verbose", False):
+        # the summary below says what each source did; per-run log lines only with -v
+        logging.getLogger("monitor").setLevel(logging.WARNING)
     root = Path(sample) if sample else sample_dir()
     if not (root / "sources.yaml").is_file():
         raise Failure(f"{root}: no sample corpus here (expected sources.yaml and http/)",

@@ -64,6 +64,9 @@ class Settings:
     concurrency: int = _setting(16, "Sources fetched at once, overall.")
     per_host: int = _setting(2, "Sources fetched at once from one host.")
     max_pages: int = _setting(20, "Pages followed per Federal Register query in one run.")
+    parse_processes: int = _setting(
+        -1, "Worker processes that parse bodies when 8 or more sources are due (-1: one per "
+        "CPU; 0: parse in the fetching threads).")
     failure_backoff: int = _setting(900, "Seconds before retrying a failed source; doubles.")
     failure_backoff_max: int = _setting(172_800, "Longest wait before retrying a failed source.")
 
@@ -337,7 +340,7 @@ def _settings(raw: Any, file: str, lines: dict[tuple[Any, ...], int]) -> Setting
         if not ok or isinstance(value, bool):
             raise ConfigError(f"must be a {want.__name__}", file=file, entry="settings",
                               key=key, line=line)
-        if want in (int, float) and value < 0:
+        if want in (int, float) and value < 0 and key != "parse_processes":
             raise ConfigError("must not be negative", file=file, entry="settings", key=key,
                               line=line)
         values[key] = want(value)

@@ -26,7 +26,8 @@ class LogfmtFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "event": record.getMessage(),
         }
-        fields.update(getattr(record, "fields", {}) or {})
+        fields.update({k: v for k, v in (getattr(record, "fields", {}) or {}).items()
+                       if v is not None})
         line = " ".join(f"{k}={_value(v)}" for k, v in fields.items())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)

@@ -8,10 +8,19 @@ source's run.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -19,11 +28,22 @@ from typing import TYPE_CHECKING
 from . import cluster, logs, report, store
 from .classify import classify
 from .config import Config, Settings, api_key, check_address, default_role, smtp_settings
-from .errors import ConfigError, FetchError, SourceError
+from .errors import ConfigError, FetchError, ParseError, SourceError
 from .fetch import Sleep, fetch
 from .outputs import mail, render
 from .parse import parse
-from .types import Debate, Item, Member, Report, Signal, Source, SourceRun, SourceState
+from .types import (
+    Debate,
+    Fetched,
+    Item,
+    Member,
+    Parsed,
+    Report,
+    Signal,
+    Source,
+    SourceRun,
+    SourceState,
+)
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
     import httpx
@@ -68,8 +88,13 @@ def collect(
     params: tuple[tuple[str, str], ...] | None = None,
     conditional: bool = True,
     sleep: Sleep = time.sleep,
+    parser: Callable[[Source, Fetched], Parsed] | None = None,
 ) -> Collected:
-    """Return the items of one source's run; errors become a failed run, never an exception."""
+    """Return the items of one source's run; errors become a failed run, never an exception.
+
+    ``parser`` replaces the in-thread parse (run() passes one that uses worker processes).
+    """
+    parser = parser or parse
     started = utcnow()
     clock = time.monotonic()
     items: list[Item] = []
@@ -107,7 +132,7 @@ def collect(
             if fetched.attempts > 1:
                 notes.append(f"page {pages} took {fetched.attempts} attempts")
             seen_urls.add(fetched.url)
-            parsed = parse(source, fetched)
+            parsed = parser(source, fetched)
             notes.extend(parsed.notes)
             if total is None:
                 total = parsed.total
@@ -218,9 +243,65 @@ def run(
         if on_result:
             on_result(r)
 
-    def work(source: Source) -> Collected:
-        return collect(client, source, states.get(source.id), config.settings, sleep=sleep)
+    with _parsers(config.settings, len(due)) as parser:
 
+        def work(source: Source) -> Collected:
+            return collect(client, source, states.get(source.id), config.settings,
+                           sleep=sleep, parser=parser)
+
+        runs.extend(_store_all(db, config, due, states, work, on_result))
+    catch_up(db, config)
+    build_timeline(db, config)
+    return runs
+
+
+PARALLEL_PARSE_MIN = 8  # sources due before parsing moves to worker processes
+
+
+def _parse_in_child(source: Source, fetched: Fetched) -> tuple[str, Parsed | str]:
+    """Parse in a worker process; a ParseError comes back as its reason."""
+    try:
+        return "ok", parse(source, fetched)
+    except SourceError as e:
+        return "error", e.reason
+
+
+@contextmanager
+def _parsers(settings: Settings, due: int) -> Iterator[Callable[[Source, Fetched], Parsed]
+                                                       | None]:
+    """Yield a parser that runs in worker processes (parsing is CPU work the GIL would
+    serialise), or None to parse in the fetching threads: few sources, one CPU, or
+    settings.parse_processes = 0."""
+    wanted = settings.parse_processes if settings.parse_processes >= 0 else (
+        os.cpu_count() or 1)
+    if wanted < 2 or due < PARALLEL_PARSE_MIN:
+        yield None
+        return
+    # fork: the workers start in milliseconds with the parsers already imported; they are
+    # started here, before the fetching threads exist, and only ever run parse().
+    pool = ProcessPoolExecutor(max_workers=wanted,
+                               mp_context=multiprocessing.get_context("fork"))
+    for started in [pool.submit(os.getpid) for _ in range(wanted)]:
+        started.result()
+
+    def parser(source: Source, fetched: Fetched) -> Parsed:
+        status, value = pool.submit(_parse_in_child, source, fetched).result()
+        if status == "error":
+            assert isinstance(value, str)
+            raise ParseError(source.id, value)
+        assert isinstance(value, Parsed)
+        return value
+
+    try:
+        yield parser
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _store_all(db: Database, config: Config, due: Sequence[Source],
+               states: dict[str, SourceState], work: Callable[[Source], Collected],
+               on_result: OnResult | None) -> list[SourceRun]:
+    runs = []
     signals_for = _classifier(config)
     for source, got in _concurrently(due, work, config.settings):
         new_state = next_state(source, states.get(source.id), got, config.settings, utcnow())
@@ -230,8 +311,6 @@ def run(
         _log_run(stored)
         if on_result:
             on_result(stored)
-    catch_up(db, config)
-    build_timeline(db, config)
     return runs
 
 
