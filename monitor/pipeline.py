@@ -7,9 +7,12 @@ source's run.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -258,6 +261,18 @@ def run(
 PARALLEL_PARSE_MIN = 8  # sources due before parsing moves to worker processes
 
 
+def _die_with_parent() -> None:
+    """In a parse worker: be killed when the parent dies (Linux), so a killed `monitor run`
+    leaves no orphans behind."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
 def _parse_in_child(source: Source, fetched: Fetched) -> tuple[str, Parsed | str]:
     """Parse in a worker process; a ParseError comes back as its reason."""
     try:
@@ -279,7 +294,7 @@ def _parsers(settings: Settings, due: int) -> Iterator[Callable[[Source, Fetched
         return
     # fork: the workers start in milliseconds with the parsers already imported; they are
     # started here, before the fetching threads exist, and only ever run parse().
-    pool = ProcessPoolExecutor(max_workers=wanted,
+    pool = ProcessPoolExecutor(max_workers=wanted, initializer=_die_with_parent,
                                mp_context=multiprocessing.get_context("fork"))
     for started in [pool.submit(os.getpid) for _ in range(wanted)]:
         started.result()
