@@ -6,6 +6,7 @@ Errors become exit messages here and only here: 0 ok, 1 some sources failed,
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -13,25 +14,48 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from . import logs, pipeline, report, store
-from .classify import classify as classify_item
-from .classify import version as classifier_version
-from .cluster import noise_levels
+from . import logs, store
 from .config import Config, default_role, load_config, parse_since
-from .demo import SampleServer, sample_dir
 from .errors import ConfigError, DeliveryError, LockedError, MonitorError
-from .evaluate import evaluate, load_labels
-from .fetch import make_client
-from .outputs import calendar, render
 from .types import SourceRun
+
+
+class _Lazy:
+    """A module imported on first use: `monitor signals` should not pay for feedparser,
+    httpx, jinja2 and friends (start-up is most of a query's time)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._name, __package__)
+        return getattr(module, attr)
+
+
+pipeline: Any = _Lazy(".pipeline")
+report: Any = _Lazy(".report")
+render: Any = _Lazy(".outputs.render")
+calendar: Any = _Lazy(".outputs.calendar")
+deliver: Any = _Lazy(".deliver")
+_classify: Any = _Lazy(".classify")
+_cluster: Any = _Lazy(".cluster")
+_demo: Any = _Lazy(".demo")
+_evaluate: Any = _Lazy(".evaluate")
+_fetch: Any = _Lazy(".fetch")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def make_client(*args: Any, **kwargs: Any) -> Any:
+    return _fetch.make_client(*args, **kwargs)
 
 EXIT_OK, EXIT_SOURCES_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_LOCKED = 75  # another process holds the writer lock (sysexits' EX_TEMPFAIL): try later
@@ -155,6 +179,15 @@ def _progress(enabled: bool) -> Iterator[tuple[Callable[[int], None],
     if not enabled:
         yield (lambda n: None), (lambda r: None)
         return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
@@ -277,7 +310,7 @@ def sources(ctx: Context, as_json: bool) -> None:
 
     Example: monitor sources --json
     """
-    now = pipeline.utcnow()
+    now = _now()
     with _errors():
         config = ctx.config()
         db = ctx.db()
@@ -385,7 +418,7 @@ def demo(click_ctx: click.Context, out: str, sample: str | None) -> None:
     if not getattr(click_ctx.obj, "verbose", False):
         # the summary below says what each source did; per-run log lines only with -v
         logging.getLogger("monitor").setLevel(logging.WARNING)
-    root = Path(sample) if sample else sample_dir()
+    root = Path(sample) if sample else _demo.sample_dir()
     if not (root / "sources.yaml").is_file():
         raise Failure(f"{root}: no sample corpus here (expected sources.yaml and http/)",
                       EXIT_USAGE)
@@ -394,14 +427,14 @@ def demo(click_ctx: click.Context, out: str, sample: str | None) -> None:
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     db_path = out_dir / "monitor.db"
-    with _errors(), SampleServer(root) as server:
+    with _errors(), _demo.SampleServer(root) as server:
         config = load_config(root / "sources.yaml", base_url=server.base)
         db = store.open_db(db_path)
         click.echo(f"serving {root} at {server.base}; {len(config.sources)} sources")
         with make_client(config.settings) as client:
             runs = pipeline.run(db, config, client, force=True)
         events = store.timeline(db, config.debate.id) if config.debate else []
-        rep = report.build(db, config, None, pipeline.utcnow())
+        rep = report.build(db, config, None, _now())
         assert config.debate is not None
         outputs = out_dir / "outputs"
         outputs.mkdir()
@@ -411,7 +444,7 @@ def demo(click_ctx: click.Context, out: str, sample: str | None) -> None:
             "feed.atom": render.atom(rep, f"tag:monitor.local,2026:{config.debate.id}"),
             "deadlines.ics": calendar.to_ics(store.deadlines(db, config.debate.id),
                                              config.debate.id, config.debate.title,
-                                             pipeline.utcnow()),
+                                             _now()),
             "index.html": render.page_html(rep),
         }
         for name, content in written.items():
@@ -458,7 +491,7 @@ def classify(ctx: Context, everything: bool) -> None:
         relevant = store.count_signals(db, debate.id, relevant=True)
         total = store.count_signals(db, debate.id)
     click.echo(f"classified {count} items against {debate.id} "
-               f"(classifier {classifier_version(debate)}); {relevant} of {total} relevant")
+               f"(classifier {_classify.version(debate)}); {relevant} of {total} relevant")
 
 
 def _entity_json(e: Any) -> dict[str, Any]:
@@ -489,7 +522,7 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
         sources = {s.id: s for s in config.sources}
         role = sources[item.source_id].role if item.source_id in sources \
             else default_role(item.kind)
-        sig = classify_item(item, debate, role)
+        sig = _classify.classify(item, debate, role)
         stored = store.get_signal(db, item_id, debate.id)
     weights = {t.id: t.weight for t in debate.topics}
     if as_json:
@@ -543,7 +576,7 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
     with _errors():
         config = ctx.config()
         assert config.debate is not None
-        report = evaluate(load_labels(labels), config.debate)
+        report = _evaluate.evaluate(_evaluate.load_labels(labels), config.debate)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
@@ -566,7 +599,7 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
 
 def _since(value: str) -> str | None:
     try:
-        return parse_since(value, pipeline.utcnow())
+        return parse_since(value, _now())
     except ValueError as e:
         raise click.BadParameter(str(e)) from e
 
@@ -591,7 +624,7 @@ def _level_json(day: Any) -> dict[str, Any]:
 
 
 def _levels(db: Any, debate: str) -> list[Any]:
-    return noise_levels(store.noise_days(db, debate))
+    return _cluster.noise_levels(store.noise_days(db, debate))
 
 
 def _print_timeline(rows: Sequence[dict[str, Any]]) -> None:
@@ -809,6 +842,7 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
 
 
 def _signals_table(rows: Sequence[Any]) -> None:
+    from rich.console import Console
     from rich.table import Table
 
     console = Console(soft_wrap=False)
@@ -833,7 +867,7 @@ def _report_for(ctx: Context, since: str | None, exclude: frozenset[str] = froze
                 ) -> tuple[Config, Any, Any]:
     config = ctx.config()
     db = ctx.db()
-    return config, db, report.build(db, config, since, pipeline.utcnow(), exclude=exclude)
+    return config, db, report.build(db, config, since, _now(), exclude=exclude)
 
 
 def _write(out: str | None, content: str | bytes) -> None:
@@ -881,7 +915,7 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
         with _errors():
             config = ctx.config()
             db = ctx.db()
-            result = pipeline.deliver_digest(
+            result = deliver.deliver_digest(
                 db, config, start, recipients=to, send=send, resend=resend,
                 skip_empty=skip_empty, password=os.environ.get("MONITOR_SMTP_PASSWORD"))
     except Failure as e:
@@ -936,7 +970,7 @@ def deadlines(ctx: Context, days: int, ics: str | None, as_json: bool) -> None:
 
     Example: monitor deadlines --days 60 --ics deadlines.ics
     """
-    now = pipeline.utcnow()
+    now = _now()
     with _errors():
         config = ctx.config()
         assert config.debate is not None

@@ -28,12 +28,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import cluster, logs, report, store
+from . import cluster, logs, store
 from .classify import classify
-from .config import Config, Settings, api_key, check_address, default_role, smtp_settings
-from .errors import ConfigError, FetchError, ParseError, SourceError
+from .config import Config, Settings, api_key, default_role
+from .errors import FetchError, ParseError, SourceError
 from .fetch import Sleep, fetch
-from .outputs import mail, render
 from .parse import parse
 from .types import (
     Debate,
@@ -41,7 +40,6 @@ from .types import (
     Item,
     Member,
     Parsed,
-    Report,
     Signal,
     Source,
     SourceRun,
@@ -586,63 +584,3 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
     return TimelineUpdate(placed=len(plan.assignments) if plan else 0,
                           new_events=len(plan.new_events) if plan else 0,
                           merges=len(plan.merges) if plan else 0, scored=scored)
-
-
-# --- the digest --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DigestResult:
-    """What one digest did: the report it showed, and whom it was sent to."""
-
-    report: Report
-    recipients: tuple[str, ...]
-    subject: str
-    sent: bool
-    skipped: bool  # nothing new and skip_empty
-
-
-def digest_subject(rep: Report) -> str:
-    """Return the subject line: the period and the Noise Level (no text from sources)."""
-    start = rep.since[:10] if rep.since else "all"
-    return (f"[monitor] {rep.debate_title[:60]}: {start} to {rep.until[:10]}, "
-            f"Noise Level {rep.noise_level}")
-
-
-def deliver_digest(db: Database, config: Config, since: str | None, *,
-                   recipients: Sequence[str] = (), send: bool = False, resend: bool = False,
-                   skip_empty: bool = False, now: datetime | None = None,
-                   password: str | None = None) -> DigestResult:
-    """Build the digest of a period and, with ``send``, mail it and log what was sent.
-
-    Items already mailed to the same recipients are left out unless ``resend``. A failed
-    delivery raises DeliveryError and logs nothing as sent.
-    """
-    debate = config.debate
-    assert debate is not None
-    now = now or utcnow()
-    smtp = smtp_settings(config) if send else None
-    to = tuple(check_address(a) for a in recipients) or (smtp.to if smtp else ())
-    if send and not to:
-        raise ConfigError("no recipients: give --to or set smtp.to", file=config.path,
-                          entry="smtp", key="to")
-    key = ",".join(sorted({a.lower() for a in to}))
-    exclude: frozenset[str] = frozenset()
-    if send and not resend:
-        period = store.query_signals(db, debate.id, since=since)
-        exclude = frozenset(store.already_sent(db, debate.id, key, [s.id for s in period]))
-    rep = report.build(db, config, since, now, exclude=exclude)
-    subject = digest_subject(rep)
-    if skip_empty and not rep.signals:
-        logs.event(log, "digest", status="skipped", reason="nothing new")
-        return DigestResult(rep, to, subject, sent=False, skipped=True)
-    if send:
-        assert smtp is not None
-        message = mail.build_message(smtp, to, subject, render.digest_text(rep),
-                                     render.digest_html(rep))
-        mail.send(smtp, message, to, password)
-        with store.transaction(db):
-            store.log_sent(db, debate.id, key, [s.id for s in rep.signals], now.isoformat(),
-                           subject)
-        logs.event(log, "digest", status="sent", items=len(rep.signals),
-                   recipients=len(to))
-    return DigestResult(rep, to, subject, sent=send, skipped=False)

@@ -67,8 +67,8 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     assert debate is not None
     signals = [s for s in store.query_signals(db, debate.id, since=since, until=now.isoformat())
                if s.id not in exclude]
-    latest = store.latest_scores(db, debate.id)
     active = {s.event for s in signals if s.event}
+    latest = store.latest_scores(db, debate.id, active if since else None)
     period_events = [r for eid, r in latest.items() if eid in active]
     by_event: dict[str, list[SignalRow]] = {}
     resolve = store.merges(db, debate.id)

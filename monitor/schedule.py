@@ -29,7 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import logs, pipeline, store
+from . import deliver, logs, pipeline, store
 from .config import Config, api_key, daemon_settings, parse_since
 from .errors import ConfigError, MonitorError
 from .outputs import render
@@ -123,7 +123,7 @@ class Daemon:
         store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "started")
         s = self.settings
         since = parse_since(s.digest_since, self.now())
-        result = pipeline.deliver_digest(self.db, self.config, since, send=s.digest_send,
+        result = deliver.deliver_digest(self.db, self.config, since, send=s.digest_send,
                                          skip_empty=s.skip_empty, now=self.now(),
                                          password=self.password)
         if s.digest_out and not result.skipped:

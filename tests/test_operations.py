@@ -19,7 +19,7 @@ from pathlib import Path
 import time_machine
 from click.testing import CliRunner
 
-from monitor import pipeline, store
+from monitor import deliver, pipeline, store
 from monitor.cli import EXIT_LOCKED, cli
 from monitor.config import load_config
 from monitor.demo import SampleServer, sample_dir
@@ -269,7 +269,7 @@ def test_a_simulated_week_runs_each_job_as_scheduled(tmp_path, monkeypatch):
         return []
 
     monkeypatch.setattr(pipeline, "run", fake_run)
-    monkeypatch.setattr(pipeline, "deliver_digest", lambda *a, **k: type(
+    monkeypatch.setattr(deliver, "deliver_digest", lambda *a, **k: type(
         "R", (), {"skipped": True, "report": None})())
     start = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # a Monday
     with time_machine.travel(start, tick=False) as clock, \

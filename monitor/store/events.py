@@ -133,12 +133,23 @@ def _score_row(score: EventScore, debate: str) -> dict[str, Any]:
     return row
 
 
-def latest_scores(db: Database, debate: str) -> dict[str, dict[str, Any]]:
-    """Return the latest score row of every live event, by event id."""
-    cursor = db.execute(
-        "SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
-        "WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
-        "(SELECT from_event FROM event_merges WHERE debate = ?)", [debate, debate])
+def latest_scores(db: Database, debate: str, events: Iterable[str] | None = None
+                  ) -> dict[str, dict[str, Any]]:
+    """Return the latest score row of every live event (or of the given ones), by id."""
+    if events is not None:
+        ids = sorted(set(events))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cursor = db.execute(
+            f"SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
+            f"WHERE event_id IN ({marks}) GROUP BY event_id) AND event_id NOT IN "
+            "(SELECT from_event FROM event_merges WHERE debate = ?)", [*ids, debate])
+    else:
+        cursor = db.execute(
+            "SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
+            "WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
+            "(SELECT from_event FROM event_merges WHERE debate = ?)", [debate, debate])
     cols = [c[0] for c in cursor.description]
     out = {}
     for values in cursor.fetchall():

@@ -28,6 +28,21 @@ WHERE signals.relevant = 1
 """
 
 
+# The members of given events, driven by the event_items index.
+_EVENT_SIGNAL_SQL = """
+SELECT items.id, items.title, items.url, items.source_id, items.published, items.summary,
+       signals.relevance, signals.topics, signals.stance, signals.authority,
+       signals.entities, event_items.event_id,
+       json_extract(items.extra, '$.filed_at') IS NOT NULL
+       AND json_extract(items.extra, '$.citation') IS NULL AS draft
+FROM event_items
+CROSS JOIN items ON items.id = event_items.item_id
+CROSS JOIN signals ON signals.item_id = items.id AND signals.debate = event_items.debate
+WHERE event_items.debate = ? AND event_items.event_id IN ({marks})
+  AND signals.debate = ? AND signals.relevant = 1
+"""
+
+
 def query_signals(
     db: Database,
     debate: str,
@@ -46,6 +61,14 @@ def query_signals(
     """Return relevant items, newest first, filtered; an undated item counts at its fetch."""
     sql = _SIGNAL_SQL
     args: list[Any] = [debate]
+    ids: list[str] = []
+    if events is not None:
+        ids = sorted(set(events))
+        if not ids:
+            return []
+        if not since:  # a few events: read their members, not a range of items
+            sql = _EVENT_SIGNAL_SQL.format(marks=",".join("?" * len(ids)))
+            args = [debate, *ids, debate]
     if since:
         sql += " AND coalesce(items.published, items.fetched_at) >= ?"
         args.append(since)
@@ -71,10 +94,7 @@ def query_signals(
     if query:
         sql += " AND items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
         args.append(query)
-    if events is not None:
-        ids = sorted(set(events))
-        if not ids:
-            return []
+    if events is not None and since:
         sql += f" AND event_items.event_id IN ({','.join('?' * len(ids))})"
         args += ids
     sql += " ORDER BY coalesce(items.published, items.fetched_at) DESC, items.id"
