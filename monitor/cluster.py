@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,10 +88,27 @@ def _stem(token: str) -> str:
     return token
 
 
+_STEMS: dict[str, str] = {}
+
+
 def tokens(text: str) -> tuple[str, ...]:
     """Return the content tokens of a text: lower-case stems without stop words."""
-    return tuple(_stem(t) for t in _TOKEN.findall(text.lower())
-                 if t not in _STOP and (len(t) > 2 or t.isdigit()))
+    out = []
+    for t in _TOKEN.findall(text.lower()):
+        if t in _STOP or (len(t) <= 2 and not t.isdigit()):
+            continue
+        stem = _STEMS.get(t)
+        if stem is None:
+            stem = _stem(t)
+            if len(_STEMS) < 500_000:
+                _STEMS[t] = stem
+        out.append(stem)
+    return tuple(out)
+
+
+@lru_cache(maxsize=65_536)
+def _title_key(title: str) -> str:
+    return " ".join(tokens(title))
 
 
 def _kind(item: Item, signal: Signal, role: str) -> str:
@@ -217,16 +235,14 @@ class _Node:
 
 def _vectors(nodes: Sequence[_Node]) -> None:
     df: Counter[str] = Counter()
-    token_sets = [set(tokens(n.member.text)) for n in nodes]
-    for s in token_sets:
-        df.update(s)
+    counted = [Counter(tokens(n.member.text)) for n in nodes]
+    for c in counted:
+        df.update(c.keys())
     # IDF with a prior of IDF_PRIOR documents that hold none of the tokens, so that a small
     # batch (one run's few new items) weighs words much as a large one does.
     total = len(nodes) + IDF_PRIOR
-    for node, toks in zip(nodes, token_sets, strict=True):
-        counts = Counter(tokens(node.member.text))
-        vec = {t: (1 + math.log(c)) * math.log(total / (df[t] + 1)) for t, c in counts.items()
-               if t in toks}
+    for node, counts in zip(nodes, counted, strict=True):
+        vec = {t: (1 + math.log(c)) * math.log(total / (df[t] + 1)) for t, c in counts.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         node.vector = {t: v / norm for t, v in vec.items()}
 
@@ -242,7 +258,7 @@ def similar(a: Member, b: Member, va: dict[str, float], vb: dict[str, float]) ->
     cos = _cosine(va, vb)
     if cos >= COSINE_THRESHOLD:
         return f"similar text ({cos:.2f})"
-    ratio = fuzz.token_sort_ratio(" ".join(tokens(a.title)), " ".join(tokens(b.title)))
+    ratio = fuzz.token_sort_ratio(_title_key(a.title), _title_key(b.title))
     if ratio >= TITLE_RATIO_THRESHOLD:
         return f"similar title ({ratio:.0f})"
     shared = set(a.specific) & set(b.specific)

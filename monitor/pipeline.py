@@ -556,6 +556,7 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
     now = now or utcnow()
     build = _member_builder(config, now)
     new = [build(r) for r in store.pending_members(db, debate.id)]
+    built: dict[str, Member] = {}
     plan = None
     if new:
         keys = set().union(*(_keys(m) for m in new))
@@ -565,6 +566,8 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
                + timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)).isoformat()
         context = [build(r) for r in store.members_near(db, debate.id, keys, start, end)]
         plan = cluster.plan(new, context, debate.id, store.merges(db, debate.id))
+        built.update((m.item_id, m) for m in (*new, *context))
+        new = context = []  # the rows go; the members are kept for scoring
     with store.transaction(db):
         stamp = now.isoformat()
         if plan is not None:
@@ -576,7 +579,8 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
         touched |= {eid for eid, row in previous.items() if row["last_seen"] >= recent}
         touched |= {eid for eid in store.event_members(db, debate.id, touched)}
         members = store.event_members(db, debate.id, touched)
-        profiles = [cluster.profile(eid, [(build(r), r[4] or "member") for r in rows], now)
+        profiles = [cluster.profile(eid, [(built.get(r[0].id) or build(r), r[4] or "member")
+                                          for r in rows], now)
                     for eid, rows in members.items()]
         peers = [(row["date"], eid, row["raw"]) for eid, row in previous.items()]
         scores = cluster.rank(profiles, peers, now)
