@@ -61,7 +61,7 @@ COLD_START_EVENTS = 20
 COLD_START_SCALE = 4.0
 RARE_TOKENS = 8
 IDF_PRIOR = 50
-MAX_CANDIDATES = 30
+MAX_CANDIDATES = 12  # the likeliest; joining one story mate joins the story
 
 _PRIMARY_KINDS = ("fr_doc", "fr_citation")
 _SECONDARY_KINDS = ("docket", "rin")

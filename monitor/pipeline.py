@@ -577,7 +577,6 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
         touched = {a.event_id for a in plan.assignments} if plan else set()
         touched |= {into for _, into, _ in plan.merges} if plan else set()
         touched |= {eid for eid, row in previous.items() if row["last_seen"] >= recent}
-        touched |= {eid for eid in store.event_members(db, debate.id, touched)}
         members = store.event_members(db, debate.id, touched)
         profiles = [cluster.profile(eid, [(built.get(r[0].id) or build(r), r[4] or "member")
                                           for r in rows], now)
