@@ -577,10 +577,14 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
         touched = {a.event_id for a in plan.assignments} if plan else set()
         touched |= {into for _, into, _ in plan.merges} if plan else set()
         touched |= {eid for eid, row in previous.items() if row["last_seen"] >= recent}
-        members = store.event_members(db, debate.id, touched)
-        profiles = [cluster.profile(eid, [(built.get(r[0].id) or build(r), r[4] or "member")
-                                          for r in rows], now)
-                    for eid, rows in members.items()]
+        membership = store.event_membership(db, debate.id, touched)
+        missing = [iid for rows in membership.values() for iid, _ in rows if iid not in built]
+        built.update((iid, build(row)) for iid, row in
+                     store.member_rows(db, debate.id, missing).items())
+        groups = {eid: [(built[iid], role or "member") for iid, role in rows if iid in built]
+                  for eid, rows in membership.items()}
+        # (an event whose items were all reclassified as irrelevant keeps its last score)
+        profiles = [cluster.profile(eid, group, now) for eid, group in groups.items() if group]
         peers = [(row["date"], eid, row["raw"]) for eid, row in previous.items()]
         scores = cluster.rank(profiles, peers, now)
         scored = store.save_scores(db, scores, debate.id, previous)

@@ -419,8 +419,10 @@ def integrity_check(db: Database) -> str:
 
 from .events import (  # noqa: E402  (events.py uses the helpers above)
     event_members,
+    event_membership,
     get_event,
     latest_scores,
+    member_rows,
     members_near,
     merges,
     noise_days,
@@ -439,7 +441,8 @@ from .outputs import (  # noqa: E402
 __all__ = [
     "already_sent", "deadlines", "log_sent", "query_signals",
     "MIGRATIONS", "SCHEMA_VERSION", "count_items", "count_signals", "done_windows",
-    "event_members", "get_event", "get_fetch_log", "get_item", "get_signal", "get_states",
+    "event_members", "event_membership", "member_rows", "get_event", "get_fetch_log",
+    "get_item", "get_signal", "get_states",
     "integrity_check", "item_counts", "iter_items", "latest_scores", "members_near",
     "memory_db", "merges", "noise_days", "open_db", "pending_members", "pending_migrations",
     "save_items", "save_plan", "writer_lock", "job_last_run", "save_job_run", "save_scores",

@@ -122,6 +122,35 @@ def event_members(db: Database, debate: str, event_ids: Iterable[str] | None = N
     return dict(grouped)
 
 
+def event_membership(db: Database, debate: str, event_ids: Iterable[str]
+                     ) -> dict[str, list[tuple[str, str]]]:
+    """Return (item id, role) of the members of live events, merged ones included: the
+    light query, for when most members are already at hand."""
+    resolve = merges(db, debate)
+    wanted = {_live(e, resolve) for e in event_ids}
+    everyone = sorted(set(wanted) | {f for f in resolve if _live(f, resolve) in wanted})
+    grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for i in range(0, len(everyone), 500):
+        chunk = everyone[i:i + 500]
+        for item_id, event_id, role in db.execute(
+                f"SELECT item_id, event_id, role FROM event_items WHERE debate = ? AND "
+                f"event_id IN ({','.join('?' * len(chunk))})", [debate, *chunk]):
+            grouped[_live(event_id, resolve)].append((item_id, role))
+    return dict(grouped)
+
+
+def member_rows(db: Database, debate: str, item_ids: Iterable[str]) -> dict[str, MemberRow]:
+    """Return the member rows of the given items, by item id."""
+    ids = sorted(set(item_ids))
+    out: dict[str, MemberRow] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for row in _members(db, f" AND signals.item_id IN ({','.join('?' * len(chunk))})",
+                            [debate, *chunk]):
+            out[row[0].id] = row
+    return out
+
+
 _SCORE_JSON = ("topics", "stance_mix")
 
 
