@@ -623,8 +623,14 @@ def _level_json(day: Any) -> dict[str, Any]:
             "z": day.z}
 
 
-def _levels(db: Any, debate: str) -> list[Any]:
-    return _cluster.noise_levels(store.noise_days(db, debate))
+def _levels(db: Any, debate: str, days: int | None = None) -> list[Any]:
+    """Return the daily Noise Levels of the last ``days`` days with items (all when None);
+    each needs the 28 days before it, so only those are read."""
+    if days is None:
+        return list(_cluster.noise_levels(store.noise_days(db, debate)))
+    rows = store.noise_days(db, debate)[-(days + 60):] if days > 300 else \
+        store.noise_days(db, debate, (_now() - timedelta(days=days + 400)).isoformat())
+    return list(_cluster.noise_levels(rows))[-days:]
 
 
 def _print_timeline(rows: Sequence[dict[str, Any]]) -> None:
@@ -665,7 +671,7 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
         assert config.debate is not None
         debate = config.debate.id
         rows = store.timeline(db, debate, start[:10] if start else None)
-        levels = _levels(db, debate)
+        levels = _levels(db, debate, 1)
     rows = [r for r in rows
             if (topic is None or topic in r["topics"])
             and (min_noise is None or r["noise"] >= min_noise)
@@ -760,7 +766,7 @@ def noise(ctx: Context, days: int, as_json: bool) -> None:
         config = ctx.config()
         db = ctx.db()
         assert config.debate is not None
-        levels = _levels(db, config.debate.id)[-days:]
+        levels = _levels(db, config.debate.id, days)
     if as_json:
         click.echo(json.dumps({"days": [_level_json(d) for d in levels]}, indent=2))
         return

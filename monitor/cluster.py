@@ -235,13 +235,13 @@ class _Node:
 
 def _vectors(nodes: Sequence[_Node]) -> None:
     df: Counter[str] = Counter()
-    counted = [Counter(tokens(n.member.text)) for n in nodes]
-    for c in counted:
-        df.update(c.keys())
+    for n in nodes:  # two passes, tokenising twice: holding every count at once costs more
+        df.update(set(tokens(n.member.text)))
     # IDF with a prior of IDF_PRIOR documents that hold none of the tokens, so that a small
     # batch (one run's few new items) weighs words much as a large one does.
     total = len(nodes) + IDF_PRIOR
-    for node, counts in zip(nodes, counted, strict=True):
+    for node in nodes:
+        counts = Counter(tokens(node.member.text))
         vec = {t: (1 + math.log(c)) * math.log(total / (df[t] + 1)) for t, c in counts.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         node.vector = {t: v / norm for t, v in vec.items()}
