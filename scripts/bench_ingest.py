@@ -423,7 +423,7 @@ def breakdown(files: list[Path], db_path: Path, report: Report) -> dict[str, Any
 
     def where(fn: Any) -> str:
         path = fn.__code__.co_filename
-        return f"{path.split('/work/main/')[-1].split('site-packages/')[-1]}:{fn.__name__}"
+        return f"{path.split(str(ROOT) + '/')[-1].split('site-packages/')[-1]}:{fn.__name__}"
 
     patches = [(feed_mod, "feedparser", TimedFeedparser()),
                (feed_mod, "html_to_text", timed(
@@ -491,7 +491,7 @@ def profile(files: list[Path], db_path: Path, report: Report) -> dict[str, Any]:
         filename, line, name = func
         if filename == "~":
             return name
-        rel = filename.split("/work/main/")[-1].split("site-packages/")[-1]
+        rel = filename.split(str(ROOT) + "/")[-1].split("site-packages/")[-1]
         return f"{rel}:{name}"
 
     # Cumulative time of the project's own functions (file:function, share of the total).
