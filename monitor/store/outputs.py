@@ -12,15 +12,18 @@ from ..types import Deadline, Entity, SignalRow
 from . import StorageError
 from .events import _live, merges
 
-# Items drive the query (CROSS JOIN fixes the order) so a period is a range of the
-# idx_items_time index rather than a scan of every relevant signal.
-_SIGNAL_SQL = """
+# What a SignalRow is made of (the order query_signals reads them in).
+_COLUMNS = """
 SELECT items.id, items.title, items.url, items.source_id, items.published, items.summary,
        signals.relevance, signals.topics, signals.stance, signals.authority,
        signals.entities, event_items.event_id,
        json_extract(items.extra, '$.filed_at') IS NOT NULL
        AND json_extract(items.extra, '$.citation') IS NULL AS draft
-FROM items
+"""
+
+# Items drive the query (CROSS JOIN fixes the order) so a period is a range of the
+# idx_items_time index rather than a scan of every relevant signal.
+_SIGNAL_SQL = _COLUMNS + """FROM items
 CROSS JOIN signals ON signals.item_id = items.id AND signals.debate = ?
 LEFT JOIN event_items ON event_items.item_id = signals.item_id
                      AND event_items.debate = signals.debate
@@ -29,13 +32,7 @@ WHERE signals.relevant = 1
 
 
 # The members of given events, driven by the event_items index.
-_EVENT_SIGNAL_SQL = """
-SELECT items.id, items.title, items.url, items.source_id, items.published, items.summary,
-       signals.relevance, signals.topics, signals.stance, signals.authority,
-       signals.entities, event_items.event_id,
-       json_extract(items.extra, '$.filed_at') IS NOT NULL
-       AND json_extract(items.extra, '$.citation') IS NULL AS draft
-FROM event_items
+_EVENT_SIGNAL_SQL = _COLUMNS + """FROM event_items
 CROSS JOIN items ON items.id = event_items.item_id
 CROSS JOIN signals ON signals.item_id = items.id AND signals.debate = event_items.debate
 WHERE event_items.debate = ? AND event_items.event_id IN ({marks})
