@@ -34,6 +34,7 @@ from rapidfuzz import fuzz
 from .types import AUTHORITIES, Assignment, EventScore, Item, Member, Plan, Signal
 
 KEY_WINDOW_DAYS = 30
+MAX_EVENT_SPAN_DAYS = 30  # similarity and coverage never grow an event past this span
 SIMILARITY_WINDOW_DAYS = 7
 COSINE_THRESHOLD = 0.5
 TITLE_RATIO_THRESHOLD = 88
@@ -197,6 +198,8 @@ class _Union:
     def __init__(self) -> None:
         self.parent: dict[str, str] = {}
         self.why: dict[str, str] = {}
+        self.lo: dict[str, int] = {}  # a component's first and last day
+        self.hi: dict[str, int] = {}
 
     def find(self, x: str) -> str:
         self.parent.setdefault(x, x)
@@ -210,7 +213,15 @@ class _Union:
     def union(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+            keep, gone = min(ra, rb), max(ra, rb)
+            self.parent[gone] = keep
+            self.lo[keep] = min(self.lo[keep], self.lo[gone])
+            self.hi[keep] = max(self.hi[keep], self.hi[gone])
+
+    def span(self, a: str, b: str) -> int:
+        """Return how many days the union of a's and b's components would span."""
+        ra, rb = self.find(a), self.find(b)
+        return max(self.hi[ra], self.hi[rb]) - min(self.lo[ra], self.lo[rb])
 
 
 def _day(m: Member) -> int:
@@ -294,8 +305,10 @@ def plan(new: Sequence[Member], context: Sequence[Member], debate: str,
     uf = _Union()
     reasons: dict[str, str] = {}
 
-    def join(a: _Node, b: _Node, why: str) -> None:
+    def join(a: _Node, b: _Node, why: str, bounded: bool = False) -> None:
         if uf.find(a.key) != uf.find(b.key):
+            if bounded and uf.span(a.key, b.key) > MAX_EVENT_SPAN_DAYS:
+                return  # likeness alone never chains stories into a months-long event
             uf.union(a.key, b.key)
             for n in (a, b):
                 if n.key.startswith("item:"):
@@ -303,6 +316,8 @@ def plan(new: Sequence[Member], context: Sequence[Member], debate: str,
 
     for n in nodes:
         uf.find(n.key)
+        uf.lo[n.key] = min(uf.lo.get(n.key, n.day), n.day)
+        uf.hi[n.key] = max(uf.hi.get(n.key, n.day), n.day)
     # 1. echo: the same link or the same text
     by_echo: dict[str, _Node] = {}
     echo_of: dict[str, str] = {}
@@ -356,7 +371,7 @@ def plan(new: Sequence[Member], context: Sequence[Member], debate: str,
             if best is None or (score, o.member.item_id) > (best[0], best[1]):
                 best = (score, o.member.item_id, o)
         if best and best[0] >= ANCHOR_THRESHOLD:
-            join(best[2], n, f"covers {best[1]} ({best[0]:.2f})")
+            join(best[2], n, f"covers {best[1]} ({best[0]:.2f})", bounded=True)
     # 4. similarity, through an index of rare tokens by day
     unique = [n for n in nodes if n.member.item_id not in echo_of]
     df: Counter[str] = Counter()
@@ -398,7 +413,7 @@ def plan(new: Sequence[Member], context: Sequence[Member], debate: str,
                 if cos >= NEWS_COSINE:
                     why = f"coverage alike ({cos:.2f}), same topic"
             if why:
-                join(n, other, why)
+                join(n, other, why, bounded=True)
     return _plan(nodes, uf, reasons, echo_of, debate)
 
 

@@ -241,3 +241,19 @@ def test_clustering_scales_through_the_index():
     plan = cluster.plan(members, [], "d")
     assert time.monotonic() - started < 30
     assert len(plan.assignments) == 4000
+
+
+def test_likeness_does_not_chain_stories_into_a_months_long_event():
+    """The same headline every five days for three months: similarity joins neighbours, but
+    never into one event spanning more than 30 days."""
+    start = datetime(2025, 1, 1)
+    members = [make(f"r:{i}", "Lawmakers weigh ban on open-weight AI models",
+                    (start + timedelta(days=5 * i)).date().isoformat(),
+                    summary=f"Weekly roundup number {i} on restricting open weights.",
+                    url=f"https://outlet.example/{i}") for i in range(19)]
+    plan = cluster.plan(members, [], "d")
+    days = {m.item_id: datetime.fromisoformat(m.published) for m in members}
+    assert len(plan.new_events) >= 3
+    for group in groups(plan):
+        span = max(days[i] for i in group) - min(days[i] for i in group)
+        assert span <= timedelta(days=30)
