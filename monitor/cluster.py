@@ -605,13 +605,8 @@ def rank(profiles: Sequence[Profile], peers: Iterable[tuple[str, str, float]],
         hi = bisect_right(days, day)
         reference = [raw for _, eid, raw in ordered[lo:hi] if eid != p.event_id]
         noise, pct = noise_from(p.raw, reference)
-        out.append(EventScore(
-            event_id=p.event_id, computed_at=as_of.isoformat(), title=p.title, date=p.date,
-            kind=p.kind, authority=p.authority, topics=p.topics, stance_mix=p.stance_mix,
-            items=p.items, outlets=p.outlets, echo=p.echo, attention=p.attention,
-            peak_attention=p.peak_attention, velocity=p.velocity, raw=p.raw, noise=noise,
-            percentile=pct, reference_events=len(reference), first_seen=p.first_seen,
-            last_seen=p.last_seen))
+        out.append(EventScore(**vars(p), computed_at=as_of.isoformat(), noise=noise,
+                              percentile=pct, reference_events=len(reference)))
     return out
 
 

@@ -173,6 +173,21 @@ class Debate:
     fingerprint: str = ""  # a hash of the definition: part of the classifier version
     path: str = ""
 
+    def cues(self) -> set[str]:
+        """Return every cue the definition uses: topics, exclusions, instruments, stance and
+        authority rules."""
+        found: set[str] = set()
+        for topic in self.topics:
+            for group in topic.groups:
+                found.update(group)
+            found.update(topic.exclude)
+            found.update(topic.instruments)
+        for _, stance_cues in self.stance:
+            found.update(stance_cues)
+        for rule in (*self.action_rules, *self.text_rules):
+            found.update(rule.match)
+        return found
+
 
 @dataclass(frozen=True)
 class TopicHit:

@@ -27,15 +27,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def phrases(debate: Any) -> list[str]:
-    cues: set[str] = set()
-    for t in debate.topics:
-        for g in t.groups:
-            cues.update(g)
-        cues.update(t.exclude)
-        cues.update(t.instruments)
-    for _, c in debate.stance:
-        cues.update(c)
-    return sorted(c.lower() for c in cues if not c.startswith(("re:", "entity:")))
+    """The definition's plain phrases (the baseline tests each with `in`)."""
+    return sorted(c.lower() for c in debate.cues() if not c.startswith(("re:", "entity:")))
 
 
 def child(mode: str, db_path: str) -> None:

@@ -117,16 +117,7 @@ def compile_debate(debate: Debate) -> Matcher:
     matcher = _COMPILED.get(key)
     if matcher is not None:
         return matcher
-    cues: set[str] = set()
-    for topic in debate.topics:
-        for group in topic.groups:
-            cues.update(group)
-        cues.update(topic.exclude)
-        cues.update(topic.instruments)
-    for _, stance_cues in debate.stance:
-        cues.update(stance_cues)
-    for rule in (*debate.action_rules, *debate.text_rules):
-        cues.update(rule.match)
+    cues = debate.cues()
     cues_of: dict[str, list[str]] = defaultdict(list)
     regexes = []
     for cue in sorted(cues):
