@@ -60,7 +60,7 @@ from bench_timeline import (  # noqa: E402
     monitor_cmd,
     profile_cli,
     report_profile,
-    sqlite_count_cmd,
+    startup_baseline,
 )
 
 from monitor import store  # noqa: E402
@@ -542,17 +542,9 @@ def run(quick: bool = False, report: Report | None = None, force_profile: bool =
         path = tmp / "query.db"
         build = build_db(path, p.items, now_utc(), rep)
         out["build"] = build
-        base_s, base_samples, base_out = best_of(sqlite_count_cmd(path), p.repeats)
-        help_s, help_samples, _ = best_of(monitor_cmd(path, "--help"), p.repeats)
-        rep.line(f"   subprocess python -c sqlite3 SELECT count(*) FROM items: {base_s:6.3f} s "
-                 f"(best of {p.repeats}; {int(base_out):,} items)  [baseline]")
-        rep.line(f"   monitor --help (CLI start-up, imports):                 {help_s:6.3f} s "
-                 f"(best of {p.repeats})")
-        figures.append(ratio_figure(
-            "query.cli_startup_vs_sqlite_count", help_s, base_s, unit="s",
-            higher_is_better=False, measured_name="monitor --help",
-            baseline_name="python -c sqlite3 SELECT count(*) FROM items",
-            note="ratio < 1: how many times slower than the baseline; no target"))
+        base_s, base_out, startup, baseline = startup_baseline(path, p.repeats, rep, "query")
+        figures.append(startup)
+        startup_s = baseline["monitor_help_s"]
         commands = {
             "signals": (("signals", "--since", "30d", "--format", "json"), 30),
             "digest": (("digest", "--since", "7d"), 7),
@@ -596,16 +588,13 @@ def run(quick: bool = False, report: Report | None = None, force_profile: bool =
             figures.append(fig)
             rep.line(f"   monitor {' '.join(args):<34} {t:6.3f} s  ({detail}; "
                      f"{fig['ratio']:.3f}x the baseline's speed; minus start-up "
-                     f"{max(t - help_s, 0):.3f} s; target < {TARGET_SECONDS:.0f} s: "
+                     f"{max(t - startup_s, 0):.3f} s; target < {TARGET_SECONDS:.0f} s: "
                      f"{'met' if fig['met'] else 'MISSED'})")
             rep.line(f"     output check: {count:,} items, expected {least:,}..{most:,} "
                      f"(direct SQL over the same period): {'ok' if ok else 'FAILED'}")
         out["commands"] = results
         out["checks"] = checks
-        out["baseline"] = {"sqlite_count_s": round(base_s, 4),
-                           "sqlite_count_samples": [round(s, 4) for s in base_samples],
-                           "monitor_help_s": round(help_s, 4),
-                           "monitor_help_samples": [round(s, 4) for s in help_samples]}
+        out["baseline"] = baseline
         missed = [f for f in figures if f.get("met") is False]
         if force_profile or (missed and not quick):
             imports = import_breakdown()

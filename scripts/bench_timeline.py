@@ -112,6 +112,30 @@ def best_of(cmd: Sequence[str], repeats: int) -> tuple[float, list[float], str]:
     return min(samples), samples, out
 
 
+def startup_baseline(db: Path, repeats: int, rep: Report, section: str
+                     ) -> tuple[float, str, dict[str, Any], dict[str, Any]]:
+    """Measure the baseline (a fresh Python counting the items) and the CLI's start-up
+    (`monitor --help`), print both; return (baseline seconds, the count printed, the
+    start-up figure, the raw numbers for the JSON)."""
+    base_s, base_samples, base_out = best_of(sqlite_count_cmd(db), repeats)
+    help_s, help_samples, _ = best_of(monitor_cmd(db, "--help"), repeats)
+    count = base_out.strip()
+    rep.line(f"   subprocess python -c sqlite3 SELECT count(*) FROM items: {base_s:6.3f} s "
+             f"(best of {repeats}; {int(count):,} items)  [baseline]")
+    rep.line(f"   monitor --help (CLI start-up, imports):                 {help_s:6.3f} s "
+             f"(best of {repeats})")
+    figure = ratio_figure(
+        f"{section}.cli_startup_vs_sqlite_count", help_s, base_s, unit="s",
+        higher_is_better=False, measured_name="monitor --help",
+        baseline_name="python -c sqlite3 SELECT count(*) FROM items",
+        note="ratio < 1: how many times slower than the baseline; no target")
+    raw = {"sqlite_count_s": round(base_s, 4),
+           "sqlite_count_samples": [round(x, 4) for x in base_samples],
+           "monitor_help_s": round(help_s, 4),
+           "monitor_help_samples": [round(x, 4) for x in help_samples]}
+    return base_s, count, figure, raw
+
+
 def _short(file: str) -> str:
     short = file.replace(str(ROOT) + "/", "")
     return short.split("site-packages/", 1)[1] if "site-packages/" in short else short
@@ -439,17 +463,8 @@ def run(quick: bool = False, report: Report | None = None, force_profile: bool =
 
         # The CLI on the large database, as a user runs it.
         big = dbs[p.large]
-        base_s, base_samples, base_out = best_of(sqlite_count_cmd(big), p.repeats)
-        help_s, help_samples, _ = best_of(monitor_cmd(big, "--help"), p.repeats)
-        rep.line(f"   subprocess python -c sqlite3 SELECT count(*) FROM items: {base_s:6.3f} s "
-                 f"(best of {p.repeats}; {base_out.strip()} items)  [baseline]")
-        rep.line(f"   monitor --help (CLI start-up, imports):                 {help_s:6.3f} s "
-                 f"(best of {p.repeats})")
-        figures.append(ratio_figure(
-            "timeline.cli_startup_vs_sqlite_count", help_s, base_s, unit="s",
-            higher_is_better=False, measured_name="monitor --help",
-            baseline_name="python -c sqlite3 SELECT count(*) FROM items",
-            note="ratio < 1: how many times slower than the baseline; no target"))
+        base_s, base_out, startup, baseline = startup_baseline(big, p.repeats, rep, "timeline")
+        figures.append(startup)
         cli: dict[str, Any] = {}
         for since in ("all", "30d"):
             cmd = monitor_cmd(big, "timeline", "--since", since, "--json")
@@ -495,10 +510,7 @@ def run(quick: bool = False, report: Report | None = None, force_profile: bool =
             out["cli_profile"] = prof
             report_profile(rep, f"monitor timeline --since all --json ({p.large:,} items)",
                            prof)
-        out["cli_baseline"] = {"sqlite_count_s": round(base_s, 4),
-                               "sqlite_count_samples": [round(s, 4) for s in base_samples],
-                               "monitor_help_s": round(help_s, 4),
-                               "monitor_help_samples": [round(s, 4) for s in help_samples]}
+        out["cli_baseline"] = baseline
 
         build_met = secs["met"] and mem["met"] and growth["met"]
         if force_profile or (not quick and not build_met):
