@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -244,19 +245,62 @@ def run(
         if on_result:
             on_result(r)
 
-    with _parsers(config.settings, len(due)) as parser:
+    signals_for = _classifier(config)
+    with _parsers(config.settings, len(due), signals_for) as (parser, classified):
 
         def work(source: Source) -> Collected:
             return collect(client, source, states.get(source.id), config.settings,
                            sleep=sleep, parser=parser)
 
-        runs.extend(_store_all(db, config, due, states, work, on_result))
+        runs.extend(_store_all(db, config, due, states, work, on_result,
+                               classified.signals_for(signals_for) if signals_for else None,
+                               classified.forget))
     catch_up(db, config)
     build_timeline(db, config)
     return runs
 
 
 PARALLEL_PARSE_MIN = 8  # sources due before parsing moves to worker processes
+
+
+class _Classified:
+    """Signals the parse workers computed alongside the items they parsed, kept until the
+    storing thread takes those of the new items (or forgets those of a source's known ones).
+
+    An entry is used only for the very Item object it was computed from, so a signal can never
+    stand for other text."""
+
+    def __init__(self) -> None:
+        self._by_source: dict[str, dict[str, tuple[Item, Signal]]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, source_id: str, items: Sequence[Item], signals: Sequence[Signal]) -> None:
+        with self._lock:
+            kept = self._by_source.setdefault(source_id, {})
+            for item, sig in zip(items, signals, strict=True):
+                kept.setdefault(item.id, (item, sig))
+
+    def forget(self, source_id: str) -> None:
+        with self._lock:
+            self._by_source.pop(source_id, None)
+
+    def signals_for(self, classify_items: Callable[[Sequence[Item]], list[Signal]]
+                    ) -> Callable[[Sequence[Item]], list[Signal]]:
+        """Return ``classify_items`` that first takes the signals computed in the workers."""
+
+        def signals(items: Sequence[Item]) -> list[Signal]:
+            done: list[Signal] = []
+            rest: list[Item] = []
+            with self._lock:
+                for item in items:
+                    hit = self._by_source.get(item.source_id, {}).get(item.id)
+                    if hit is not None and hit[0] is item:
+                        done.append(hit[1])
+                    else:
+                        rest.append(item)
+            return done + (classify_items(rest) if rest else [])
+
+        return signals
 
 
 def _die_with_parent() -> None:
@@ -271,54 +315,79 @@ def _die_with_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-def _parse_in_child(source: Source, fetched: Fetched) -> tuple[str, Parsed | str]:
-    """Parse in a worker process; a ParseError comes back as its reason."""
+_worker_signals_for: Callable[[Sequence[Item]], list[Signal]] | None = None
+
+
+def _start_parse_worker(signals_for: Callable[[Sequence[Item]], list[Signal]] | None) -> None:
+    """Initialise a (forked) parse worker; ``signals_for`` arrives by fork, not by pickle."""
+    global _worker_signals_for
+    _die_with_parent()
+    _worker_signals_for = signals_for
+
+
+def _parse_in_child(source: Source, fetched: Fetched
+                    ) -> tuple[str, Parsed | str, tuple[Signal, ...]]:
+    """Parse (and classify what was parsed) in a worker process; a ParseError comes back as
+    its reason."""
     try:
-        return "ok", parse(source, fetched)
+        parsed = parse(source, fetched)
     except SourceError as e:
-        return "error", e.reason
+        return "error", e.reason, ()
+    signals = _worker_signals_for(parsed.items) if _worker_signals_for and parsed.items else []
+    return "ok", parsed, tuple(signals)
+
+
+Parser = Callable[[Source, Fetched], Parsed]
 
 
 @contextmanager
-def _parsers(settings: Settings, due: int) -> Iterator[Callable[[Source, Fetched], Parsed]
-                                                       | None]:
-    """Yield a parser that runs in worker processes (parsing is CPU work the GIL would
-    serialise), or None to parse in the fetching threads: few sources, one CPU, or
-    settings.parse_processes = 0."""
+def _parsers(settings: Settings, due: int,
+             signals_for: Callable[[Sequence[Item]], list[Signal]] | None = None,
+             ) -> Iterator[tuple[Parser | None, _Classified]]:
+    """Yield a parser that runs in worker processes, which also classify what they parse
+    (parsing and classifying are CPU work the GIL would serialise), or None to parse in the
+    fetching threads: few sources, one CPU, or settings.parse_processes = 0."""
+    classified = _Classified()
     wanted = settings.parse_processes if settings.parse_processes >= 0 else (
         os.cpu_count() or 1)
     if wanted < 2 or due < PARALLEL_PARSE_MIN:
-        yield None
+        yield None, classified
         return
-    # fork: the workers start in milliseconds with the parsers already imported; they are
-    # started here, before the fetching threads exist, and only ever run parse().
-    pool = ProcessPoolExecutor(max_workers=wanted, initializer=_die_with_parent,
+    # fork: the workers start in milliseconds with the parsers and the debate already loaded;
+    # they are started here, before the fetching threads exist, and only ever run parse()
+    # and classify().
+    pool = ProcessPoolExecutor(max_workers=wanted, initializer=_start_parse_worker,
+                               initargs=(signals_for,),
                                mp_context=multiprocessing.get_context("fork"))
     for started in [pool.submit(os.getpid) for _ in range(wanted)]:
         started.result()
 
     def parser(source: Source, fetched: Fetched) -> Parsed:
-        status, value = pool.submit(_parse_in_child, source, fetched).result()
+        status, value, signals = pool.submit(_parse_in_child, source, fetched).result()
         if status == "error":
             assert isinstance(value, str)
             raise ParseError(source.id, value)
         assert isinstance(value, Parsed)
+        if signals:
+            classified.add(source.id, value.items, signals)
         return value
 
     try:
-        yield parser
+        yield parser, classified
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _store_all(db: Database, config: Config, due: Sequence[Source],
                states: dict[str, SourceState], work: Callable[[Source], Collected],
-               on_result: OnResult | None) -> list[SourceRun]:
+               on_result: OnResult | None,
+               signals_for: Callable[[Sequence[Item]], list[Signal]] | None,
+               forget: Callable[[str], None]) -> list[SourceRun]:
     runs = []
-    signals_for = _classifier(config)
     for source, got in _concurrently(due, work, config.settings):
         new_state = next_state(source, states.get(source.id), got, config.settings, utcnow())
         new = store.save_source_run(db, got.run, new_state, got.items, signals_for=signals_for)
+        forget(source.id)
         stored = replace(got.run, items_new=len(new))
         runs.append(stored)
         _log_run(stored)
@@ -384,6 +453,7 @@ def _concurrently(sources: Iterable[Source], work: Callable[[Source], Collected]
     """Yield (source, result) as workers finish, at most ``concurrency`` at once and at most
     ``per_host`` per host; the caller's thread does the storing."""
     queue = deque(sources)
+    host = {s.id: s.host for s in queue}
     busy: Counter[str] = Counter()
     running: dict[Future[Collected], Source] = {}
     with ThreadPoolExecutor(max_workers=settings.concurrency,
@@ -393,15 +463,15 @@ def _concurrently(sources: Iterable[Source], work: Callable[[Source], Collected]
                 if len(running) >= settings.concurrency:
                     break
                 source = queue.popleft()
-                if busy[source.host] >= settings.per_host:
+                if busy[host[source.id]] >= settings.per_host:
                     queue.append(source)
                     continue
-                busy[source.host] += 1
+                busy[host[source.id]] += 1
                 running[pool.submit(work, source)] = source
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 source = running.pop(future)
-                busy[source.host] -= 1
+                busy[host[source.id]] -= 1
                 yield source, future.result()
 
 

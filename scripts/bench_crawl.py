@@ -7,8 +7,9 @@ Full: 200 sources on 20 ports (10 each), every response after 100 ms. Measured i
 * reference  - a plain sequential httpx GET loop over the same 200 URLs
 * main       - pipeline.run with the project's default concurrency / per_host (median of 3)
 * sweep      - a few other (concurrency, per_host) pairs, to show what reaches the target
-* diagnostic - (full mode) the main run with each source's parse() result cached, to show how
-               much of the wall time is parse CPU under the GIL
+* CPU        - for every run, the client's CPU seconds (the process, its fetching threads and
+               its single writer) and its parse workers' CPU seconds (they parse and classify
+               in forked processes, outside the GIL), to show where a 2-core machine's time goes
 * pass 2     - pipeline.run(force=True) again on the main database: every server answers 304
                to If-None-Match; checks every run is not_modified, the servers sent no 200
                and no item row was added.
@@ -23,6 +24,7 @@ Run through scripts/bench (`scripts/bench crawl [--quick] [--json]`) or directly
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import tempfile
@@ -50,13 +52,11 @@ class Sizes:
     delay: float  # seconds before each response
     repeats: int  # of the main (project defaults) run; the median is reported
     sweep: tuple[tuple[int, int], ...]  # (concurrency, per_host) pairs, one run each
-    diagnostic: bool  # run the parse-cached diagnostic
 
 
 FULL = Sizes(servers=20, per_server=10, delay=0.1, repeats=3,
-             sweep=((16, 4), (32, 4), (40, 2)), diagnostic=True)
-QUICK = Sizes(servers=20, per_server=2, delay=0.1, repeats=1, sweep=((32, 4),),
-              diagnostic=False)
+             sweep=((16, 4), (32, 4), (40, 2)))
+QUICK = Sizes(servers=20, per_server=2, delay=0.1, repeats=1, sweep=((32, 4),))
 BENCH_OVERRIDES = {"retries": 1, "timeout": 10.0, "connect_timeout": 5.0, "retry_backoff": 0.0}
 
 
@@ -84,6 +84,7 @@ class Runner:
         self.tmp = tmp
         self.config = config
         self.cpu: dict[str, float] = {}  # run name -> process CPU seconds during the run
+        self.workers_cpu: dict[str, float] = {}  # run name -> its parse workers' CPU seconds
 
     def settings(self, concurrency: int | None = None, per_host: int | None = None) -> Settings:
         s = self.config.settings
@@ -101,10 +102,13 @@ class Runner:
         try:
             with make_client(settings) as client:
                 c0 = time.process_time()
+                w0 = children_cpu()
                 t0 = time.perf_counter()
                 runs = pipeline.run(db, config, client, force=True)
                 seconds = time.perf_counter() - t0
                 self.cpu[name] = time.process_time() - c0
+                # the workers are joined before run() returns; the servers' process is not
+                self.workers_cpu[name] = children_cpu() - w0
         finally:
             db.conn.close()
         bad = [r for r in runs if r.status != expect]
@@ -114,31 +118,11 @@ class Runner:
                                  f"runs {expect}. {detail}")
         return seconds, runs, path
 
-    def parse_cached(self, settings: Settings) -> float:
-        """Diagnostic: the same run with pipeline.parse swapped for a cache of real results
-        (fetch, scheduling, store and classification unchanged)."""
-        real = pipeline.parse
-        cache: dict[str, Any] = {}
 
-        hits = [0]
-
-        def cached(source: Any, fetched: Any) -> Any:
-            if source.id not in cache:
-                cache[source.id] = real(source, fetched)
-            else:
-                hits[0] += 1
-            return cache[source.id]
-
-        pipeline.parse = cached
-        try:
-            self.run("parse-fill", settings)
-            seconds, _, _ = self.run("parse-cached", settings)
-        finally:
-            pipeline.parse = real
-        if hits[0] != len(self.config.sources):
-            raise RuntimeError("diagnostic: pipeline.run no longer calls pipeline.parse; "
-                               "update Runner.parse_cached")
-        return seconds
+def children_cpu() -> float:
+    """CPU seconds of this process's finished (joined) children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def plain_loop(urls: list[str], deadline: float) -> float:
@@ -205,6 +189,8 @@ def run(quick: bool = False, report: Report | None = None) -> dict[str, Any]:
             main_times.append(t)
         conc_s = statistics.median(main_times)
         conc_cpu = statistics.median(runner.cpu[f"concurrent-{i}"] for i in range(p.repeats))
+        workers_cpu = statistics.median(runner.workers_cpu[f"concurrent-{i}"]
+                                        for i in range(p.repeats))
         name = (f"pipeline.run concurrency={defaults.concurrency} per_host={defaults.per_host}"
                 f" (median of {len(main_times)})")
         fig = ratio_figure("crawl.speedup_defaults_vs_pipeline_sequential", conc_s, seq_s,
@@ -213,7 +199,9 @@ def run(quick: bool = False, report: Report | None = None) -> dict[str, Any]:
                            baseline_name="pipeline.run concurrency=1 per_host=1")
         fig["measured"]["samples"] = [round(t, 4) for t in main_times]
         fig["measured"]["client_cpu_s"] = round(conc_cpu, 3)
+        fig["measured"]["parse_workers_cpu_s"] = round(workers_cpu, 3)
         fig["baseline"]["client_cpu_s"] = round(seq_cpu, 3)
+        fig["baseline"]["parse_workers_cpu_s"] = round(runner.workers_cpu["sequential"], 3)
         figures.append(fig)
         plain_fig = ratio_figure("crawl.speedup_defaults_vs_plain_httpx_loop", conc_s, plain_s,
                                  unit="s", higher_is_better=False, measured_name=name,
@@ -228,7 +216,7 @@ def run(quick: bool = False, report: Report | None = None) -> dict[str, Any]:
                  f"{plain_fig['ratio']:.1f}x faster than the plain httpx loop")
         rep.line(f"     (waiting alone with {in_flight} in flight would take "
                  f"{floor / in_flight:.2f} s; the client's CPU work, which the GIL serialises, "
-                 f"took {conc_cpu:.2f} s)")
+                 f"took {conc_cpu:.2f} s, and its parse workers' {workers_cpu:.2f} s)")
         # One process under the GIL cannot finish much faster than its own CPU work, so no
         # concurrency setting can much beat sequential wall / concurrent client CPU; and 10x
         # needs the client CPU per source below (sequential wait) / 9 / n.
@@ -264,26 +252,6 @@ def run(quick: bool = False, report: Report | None = None) -> dict[str, Any]:
                 "the project defaults miss the 10x target; settings that reach it here: "
                 + ("; ".join(reaching) if reaching else "none of the sweep"))
             rep.line(f"   NOTE: {out['defaults_note']}")
-
-        cached_s = None
-        if p.diagnostic:
-            try:
-                cached_s = runner.parse_cached(defaults)
-            except RuntimeError as e:
-                rep.line(f"   diagnostic unavailable: {e}")
-        if cached_s is not None:
-            diag = ratio_figure(
-                "crawl.diagnostic_parse_cached_vs_pipeline_sequential", cached_s, seq_s,
-                unit="s", higher_is_better=False,
-                measured_name="defaults, parse() results cached (diagnostic, not the product)",
-                baseline_name="pipeline.run concurrency=1 per_host=1")
-            diag["measured"]["client_cpu_s"] = round(runner.cpu["parse-cached"], 3)
-            out["diagnostic_parse_cached"] = diag
-            rep.line(f"   diagnostic: defaults with parse() cached:        {cached_s:8.2f} s  "
-                     f"-> {diag['ratio']:.1f}x vs sequential (client CPU "
-                     f"{runner.cpu['parse-cached']:.2f} s): parse() CPU is "
-                     f"{(conc_cpu - runner.cpu['parse-cached']) / max(conc_cpu, 1e-9) * 100:.0f}%"
-                     " of the concurrent run's CPU")
 
         # Pass 2: conditional GETs answered 304, on the last main DB.
         assert main_db is not None

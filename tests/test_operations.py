@@ -72,10 +72,16 @@ def test_second_writer_says_so_and_a_killed_holder_does_not_block(tmp_path):
 # --- the daemon --------------------------------------------------------------------------
 
 def test_daemon_once_runs_due_jobs_and_the_digest(tmp_path):
+    # A daily digest whose time passed ten minutes ago: due on the first pass (it fell in the
+    # last day), not on the second (its next time is tomorrow), whenever the test runs.
+    from zoneinfo import ZoneInfo
+
+    past = datetime.now(ZoneInfo("America/New_York")) - timedelta(minutes=10)
     with SampleServer(sample_dir()) as server:
         out = tmp_path / "digest.md"
         sources = sample_sources(tmp_path, server.base, (
-            f"\ndaemon:\n  timezone: America/New_York\n  digest:\n    cron: '* * * * *'\n"
+            f"\ndaemon:\n  timezone: America/New_York\n  digest:\n"
+            f"    cron: '{past.minute} {past.hour} * * *'\n"
             f"    send: false\n    out: {out}\n    format: md\n"))
         db = tmp_path / "m.db"
         first = CliRunner().invoke(cli, ["--db", str(db), "--sources", str(sources), "daemon",
@@ -84,7 +90,7 @@ def test_daemon_once_runs_due_jobs_and_the_digest(tmp_path):
         assert "14 sources: 14 ok" in first.output and "digest: sent" in first.output
         assert out.read_text().startswith("# Open-weight AI models")
         # Nothing is due a moment later: sources wait for their interval, the digest for
-        # its next minute.
+        # tomorrow.
         again = CliRunner().invoke(cli, ["--db", str(db), "--sources", str(sources), "daemon",
                                          "--once"])
         assert again.exit_code == 0 and "14 skipped" in again.output

@@ -258,3 +258,69 @@ def test_bad_fr_bodies_are_errors_not_zero_items(memdb, settings, body):
         (r,) = pipeline.run(memdb, config(settings, fr_source()), client)
     assert r.status == "error" and r.error
     assert json.loads(json.dumps(r.error))
+
+
+def rss(n: int) -> bytes:
+    """A feed of two entries; the first one is about the debate (a real NTIA headline)."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Feed '
+        f'{n}</title><item><title>NTIA Seeks Public Input on the Potential Risks, Benefits, '
+        'and Policy Implications of Dual-Use Foundation Models with Widely Available Model '
+        f'Weights</title><link>https://news{n}.test/a</link><description>Docket NTIA-2023-0009;'
+        ' comments due March 27, 2024.</description></item><item><title>Spectrum auction '
+        f'notice {n}</title><link>https://news{n}.test/b</link></item></channel></rss>'
+    ).encode()
+
+
+@pytest.mark.parametrize("processes", [2, 0])
+def test_parse_workers_store_what_parsing_in_threads_stores(settings, processes, monkeypatch):
+    """With enough sources, parsing and classifying move to worker processes; what is stored
+    (items, signals, errors) is the same as when the fetching threads parse."""
+    import os
+
+    from monitor.config import load_debate
+
+    parent, real_classify = os.getpid(), pipeline.classify
+    in_parent = []
+
+    def classify(*args):
+        if os.getpid() == parent:
+            in_parent.append(args[0].id)
+        return real_classify(*args)
+
+    monkeypatch.setattr(pipeline, "classify", classify)
+
+    n = pipeline.PARALLEL_PARSE_MIN + 2
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if host == "news0.test":
+            return httpx.Response(200, text="<html><body>Request Access</body></html>",
+                                  headers={"content-type": "text/html"})
+        return httpx.Response(200, content=rss(int(host[4:].split(".")[0])),
+                              headers={"content-type": "application/rss+xml"})
+
+    sources = [Source(id=f"s{k}", kind="feed", url=f"https://news{k}.test/rss", interval=3600)
+               for k in range(n)]
+    cfg = Config(path="test.yaml", settings=replace(settings, parse_processes=processes),
+                 sources=tuple(sources), debate=load_debate("open-weights"))
+    with pipeline._parsers(cfg.settings, n) as (parser, _):
+        assert (parser is None) == (processes == 0)  # the path under test is taken
+    results = {}
+    for label, s in (("here", replace(settings, parse_processes=processes)),
+                     ("threads", replace(settings, parse_processes=0))):
+        db = store.memory_db()
+        with client_for(handler, s) as client:
+            runs = pipeline.run(db, replace(cfg, settings=s), client, force=True)
+        assert sorted(r.status for r in runs) == ["error"] + ["ok"] * (n - 1)
+        if label == "here" and processes:
+            assert in_parent == []  # the workers classified every item they parsed
+        assert "expected a feed" in next(r.error for r in runs if r.status == "error")
+        results[label] = (
+            db.execute("SELECT id, title, summary FROM items ORDER BY id").fetchall(),
+            db.execute("SELECT item_id, relevant, topics, stance, authority, entities "
+                       "FROM signals ORDER BY item_id").fetchall())
+    items, signals = results["here"]
+    assert len(items) == 2 * (n - 1) and len(signals) == len(items)
+    assert sum(relevant for _, relevant, *_ in signals) == n - 1
+    assert results["here"] == results["threads"]

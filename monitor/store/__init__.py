@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,32 @@ def get_fetch_log(db: Database, source_id: str | None = None, limit: int = 50
     return list(db.table("fetch_log").rows_where(where, args, order_by="id desc", limit=limit))
 
 
+@lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], verb: str, conflict: tuple[str, ...]
+                ) -> str:
+    cols = ", ".join(f"[{c}]" for c in columns)
+    sql = f"{verb} INTO [{table}] ({cols}) VALUES ({', '.join('?' * len(columns))})"
+    if conflict:
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in conflict)
+        sql += f" ON CONFLICT ({', '.join(f'[{c}]' for c in conflict)}) DO UPDATE SET {updates}"
+    return sql
+
+
+def _write(db: Database, table: str, rows: Sequence[dict[str, Any]], *, verb: str = "INSERT",
+           conflict: tuple[str, ...] = ()) -> None:
+    """Write rows that share their keys with one prepared statement: ``verb`` is INSERT,
+    INSERT OR IGNORE or INSERT OR REPLACE; ``conflict`` names the key columns of an upsert.
+
+    The writes of a source's run go through here rather than sqlite-utils' insert_all and
+    upsert, which read the table's schema again on every call: on a crawl of many small
+    sources that bookkeeping was most of the single writer thread's time."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    db.conn.executemany(_insert_sql(table, columns, verb, conflict),
+                        [tuple(r[c] for c in columns) for r in rows])
+
+
 def _existing_ids(db: Database, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(ids), 500):
@@ -218,8 +244,14 @@ def _existing_ids(db: Database, ids: Sequence[str]) -> set[str]:
     return found
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """Return a dataclass's fields as a new dict, one level deep (``asdict`` deep-copies every
+    value, which the writes do not need)."""
+    return dict(vars(obj))
+
+
 def _item_row(item: Item, fetched_at: str) -> dict[str, Any]:
-    row = asdict(item)
+    row = _fields(item)
     row["extra"] = json.dumps(item.extra, sort_keys=True, ensure_ascii=False, default=str)
     row["fetched_at"] = fetched_at
     return row
@@ -233,8 +265,7 @@ def save_items(db: Database, items: Iterable[Item], fetched_at: str) -> list[Ite
     existing = _existing_ids(db, list(unique))
     new = [item for key, item in unique.items() if key not in existing]
     if new:
-        db.table("items").insert_all((_item_row(i, fetched_at) for i in new), ignore=True,
-                               batch_size=500)
+        _write(db, "items", [_item_row(i, fetched_at) for i in new], verb="INSERT OR IGNORE")
     return new
 
 
@@ -258,12 +289,12 @@ def save_source_run(
             if new and signals_for is not None:
                 save_signals(db, signals_for(new), run.started.isoformat())
             if state is not None:
-                db.table("source_state").upsert(asdict(state), pk="source_id")
-            log = asdict(run)
+                _write(db, "source_state", [_fields(state)], conflict=("source_id",))
+            log = _fields(run)
             log["started"] = run.started.isoformat()
             log["items_new"] = len(new)
             log["notes"] = "\n".join(run.notes) or None
-            db.table("fetch_log").insert(log)
+            _write(db, "fetch_log", [log])
             if window is not None:
                 db.table("backfill_windows").upsert({
                     "source_id": run.source_id, "start": window[0], "end": window[1],
@@ -302,16 +333,15 @@ def save_signals(db: Database, signals: Iterable[Signal], classified_at: str) ->
             "topic_cues": _dump({t.topic: list(t.cues) for t in s.topics}),
             "stance": s.stance, "stance_cues": _dump(list(s.stance_cues)),
             "authority": s.authority, "authority_reason": s.authority_reason,
-            "entities": _dump([asdict(e) for e in s.entities]), "classified_at": classified_at,
+            "entities": _dump([_fields(e) for e in s.entities]), "classified_at": classified_at,
         })
         entity_rows.extend({"item_id": s.item_id, "debate": s.debate, "kind": e.kind,
                             "value": e.value} for e in s.entities)
     if not rows:
         return 0
     db.conn.executemany("DELETE FROM signal_entities WHERE item_id = ? AND debate = ?", keys)
-    db.table("signals").insert_all(rows, replace=True, batch_size=500)
-    if entity_rows:
-        db.table("signal_entities").insert_all(entity_rows, ignore=True, batch_size=500)
+    _write(db, "signals", rows, verb="INSERT OR REPLACE")
+    _write(db, "signal_entities", entity_rows, verb="INSERT OR IGNORE")
     return len(rows)
 
 
