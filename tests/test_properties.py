@@ -44,10 +44,61 @@ def test_text_never_breaks_the_classifier(text):
         assert e.value and (e.start < 0 or 0 <= e.start <= e.end <= len(text))
 
 
+# Pieces of the sentences entities come from, to be shuffled with noise.
+ENTITY_PIECES = [
+    "10^26", "10**25", "1e26", "2.5E+25", "3 x 10^25", "10²⁶", "1026", "1020", "10 to the 26th",
+    " integer or floating-point operations", " operations per second", " FLOP", " ops",
+    "100 septillion", "89 FR 14059", "90 Fed. Reg. 4544", "FR Doc. 2024-20529",
+    "Document Number: 2025-00636", "NTIA-2023-0009", "RIN 0694-AJ55", "EO 14110", "E.O. 14148",
+    "Executive Order No. 14179", "ECCN 4E091", " export controls", "3A090.a", "H.R. 8315",
+    "S. 321", "SB 53", "SB53", "AB 1018", "Senate Bill 1047", "Comments must be received",
+    "comments are due", "submit comments", "comment period closes", " on or before ",
+    " by ", "March 27, 2024", "effective", " takes effect ", "January 13, 2025", ". ", ", ",
+    " ", "-", "\u2019s", "\u2014", "\u0130",
+    "Submit comments by March 27, 2024", "Submit written comments on or before May 1, 2025",
+    "Comments must be received on or before March 27, 2024",
+    "The deadline for submitting comments is October 11, 2024",
+    "The comment period closes on April 3, 2025", "This rule is effective January 13, 2025",
+    "The rule takes effect on May 15, 2025",
+]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(st.sampled_from(ENTITY_PIECES), st.text(max_size=8)), max_size=30))
+def test_gating_never_loses_an_entity(pieces):
+    """classify() passes extract() the gates its scan of the folded text opened; extract finds
+    exactly what it finds with every gate open."""
+    from monitor.classify import _folded, _scan, compile_debate
+
+    text = "".join(pieces)
+    lowered = text.lower()
+    _, _, gates = _scan(compile_debate(DEBATE), _folded(lowered), lowered)
+    assert extract(text, None, lowered, gates) == extract(text)
+
+
 @given(st.text(max_size=500))
 def test_html_to_text_never_leaves_tags(text):
     out = html_to_text(f"<p>{text}</p><script>x()</script>")
     assert "<script" not in out and "x()" not in out
+
+
+# Text as news feeds write it: ASCII, the Unicode punctuation folded on the fast path,
+# letters beyond ASCII, other symbols, and anything at all.
+news_text = st.one_of(
+    st.text(alphabet=st.sampled_from(list("aZ09 -.,'\"_\t\n") + [
+        "\u2019", "\u201c", "\u201d", "\u2013", "\u2014", "\u2011", "\u00a0", "\u2026",
+        "\u00bb", "\u00b7", "\u2022", "\u20ac", "\u00e9", "\u0130", "\u00c2", "\u2212"]),
+        max_size=80),
+    st.text(max_size=80))
+
+
+@settings(max_examples=500)
+@given(news_text)
+def test_fold_is_lower_case_words_between_single_spaces(text):
+    """The fast fold agrees with its definition: lower-cased, every character that is not a
+    letter or a digit a space, runs of spaces one space, a space at either end."""
+    spaced = "".join(c if c.isalnum() else " " for c in text.lower())
+    assert fold(text) == " " + " ".join(spaced.split()) + " "
 
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz -", min_size=1, max_size=40))

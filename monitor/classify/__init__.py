@@ -1,9 +1,12 @@
 """classify(item, debate, role) -> Signal: the item against the debate, explainably. Pure.
 [pyahocorasick]
 
-Phrases are matched in one pass: the text is folded to lower-case word stems separated by
-single spaces (hyphens, punctuation and plural endings folded), and an Aho-Corasick automaton
-of the debate's phrases, folded the same way, finds every cue at once.
+Phrases are matched in one pass: the text is folded to lower-case words separated by single
+spaces (hyphens and punctuation folded), and an Aho-Corasick automaton of the debate's phrases,
+folded the same way with their singular and plural spellings, finds every cue at once. The
+same scan finds the gates of the entity patterns (extract.GATES), so extract() tries only the
+patterns the text can match. Topics are decided with bit masks: each cue group, each topic's
+instruments and exclusions have a bit, and an item's cues OR their masks together.
 """
 
 from __future__ import annotations
@@ -18,38 +21,47 @@ import ahocorasick
 
 from .. import __version__
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
-from .extract import extract
+from .extract import GATES, extract
 
-# Every character that is not a letter or digit becomes a space (str.translate, in C).
-_SPACES = {c: " " for c in range(0x3100) if not chr(c).isalnum()}
 _TAG = re.compile(r"<[^>]{0,2000}>")
 
-
-# The fast path: ASCII punctuation to spaces with bytes.translate (about a nanosecond a
-# character), then the few Unicode punctuation marks news text uses.
+# Folding is most of what classify() does to every character, so it stays in C: ASCII
+# punctuation becomes spaces with bytes.translate (about a nanosecond a character), the
+# Unicode punctuation news text uses (dashes, curly quotes, no-break space, ellipsis, bullet,
+# guillemets) is overwritten in place where bytes.find lands on it, and runs of spaces are
+# squeezed with bytes.replace. Only text with other non-ASCII symbols takes the regex path.
 _ASCII = bytes(c if chr(c).isalnum() or c >= 0x80 else 0x20 for c in range(256))
-_UNICODE_PUNCTUATION = [p.encode() for p in "\u2018\u2019\u201c\u201d\u2013\u2014\u2026"
-                        "\u00a0\u00b7\u2022\u00ab\u00bb\u2010\u2011\u2012\u2015"]
+_E2_80_MARKS = frozenset(b"\x90\x91\x92\x93\x94\x95\x98\x99\x9c\x9d\xa2\xa6")  # U+2010..
+_C2_MARKS = frozenset(b"\xa0\xab\xb7\xbb")  # U+00A0 no-break space, U+00AB, U+00B7, U+00BB
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def fold(text: str) -> str:
     """Return text as ' word word word ', lower-case, punctuation and hyphens as spaces."""
-    return " " + " ".join(_words(text.lower())) + " "
+    return _folded(text.lower())
 
 
-def _words(lowered: str) -> list[str]:
-    """Return the words of lower-cased text: punctuation and hyphens as spaces."""
+def _folded(lowered: str) -> str:
+    """Return lower-cased text as ' word word ': every character that is not a letter or a
+    digit is a space, and every run of spaces one space."""
     if lowered.isascii():
-        spaced = lowered.encode().translate(_ASCII).decode()
+        raw = lowered.encode().translate(_ASCII)
     else:
-        raw = lowered.encode("utf-8", "replace").translate(_ASCII)
-        for mark in _UNICODE_PUNCTUATION:
-            if mark in raw:
-                raw = raw.replace(mark, b" ")
-        spaced = raw.decode("utf-8", "replace")
-        if not spaced.isascii():  # other symbols: the careful path
-            spaced = spaced.translate(_SPACES)
-    return spaced.split()
+        spaced = bytearray(lowered.encode("utf-8", "replace").translate(_ASCII))
+        for lead, marks in ((b"\xe2\x80", _E2_80_MARKS), (b"\xc2", _C2_MARKS)):
+            width = len(lead) + 1
+            at = spaced.find(lead)
+            while at != -1:
+                if at + width <= len(spaced) and spaced[at + width - 1] in marks:
+                    spaced[at:at + width] = b" " * width
+                at = spaced.find(lead, at + 1)
+        raw = bytes(spaced)
+        if not raw.isascii():  # letters or symbols beyond ASCII: the careful path
+            words = _NOT_WORD.sub(" ", raw.decode("utf-8", "replace")).split()
+            return " " + " ".join(words) + " "
+    while b"  " in raw:
+        raw = raw.replace(b"  ", b" ")
+    return " " + raw.strip(b" ").decode() + " "
 
 
 def _singular(token: str) -> str:
@@ -99,16 +111,51 @@ def plain(text: str) -> str:
 
 @dataclass(frozen=True)
 class Matcher:
-    """A debate compiled for matching: the automaton and what each folded phrase means."""
+    """A debate compiled for matching: the automaton, and the definition as bit masks, sets and
+    dicts for quick tests (classify runs once per item; none of this changes between items).
 
+    Every topic's cue groups, its instruments and its exclusions have a bit each; a cue's mask
+    sets the bits of everything it belongs to, so what an item's cues satisfy is one OR per
+    cue and one AND per topic."""
+
+    # folded phrase -> (the cues written that way, their mask, the entity gates it opens)
     automaton: ahocorasick.Automaton
-    cues_of: dict[str, tuple[str, ...]]  # folded phrase -> the cues written that way
     regexes: tuple[tuple[str, re.Pattern[str]], ...]
-    # per topic: (exclusions, instruments, groups) as sets, for quick tests
-    topic_sets: tuple[tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...]], ...]
+    mask_of: dict[str, int]  # cue -> the bits of the groups, instruments, exclusions it is in
+    # per topic: (exclusions bit, instruments bit, the bits of all its groups)
+    topic_masks: tuple[tuple[int, int, int], ...]
+    # per topic: its instruments, all its cues, and each cue's place in the definition
+    topic_cues: tuple[tuple[frozenset[str], frozenset[str], dict[str, int]], ...]
+    stance_sets: tuple[tuple[str, frozenset[str]], ...]
+    stance_cues: frozenset[str]
+    weights: dict[str, float]
+    fr_types: dict[str, str]
+    roles: dict[str, str]
+    version: str
 
 
 _COMPILED: dict[tuple[str, str], Matcher] = {}
+
+
+def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...]]:
+    mask_of: dict[str, int] = defaultdict(int)
+    topic_masks = []
+    bit = 1
+    for topic in debate.topics:
+        exclude, bit = bit, bit << 1
+        instruments, bit = bit, bit << 1
+        for cue in topic.exclude:
+            mask_of[cue] |= exclude
+        for cue in topic.instruments:
+            mask_of[cue] |= instruments
+        groups = 0
+        for group in topic.groups:
+            for cue in group:
+                mask_of[cue] |= bit
+            groups |= bit
+            bit <<= 1
+        topic_masks.append((exclude, instruments, groups))
+    return dict(mask_of), tuple(topic_masks)
 
 
 def compile_debate(debate: Debate) -> Matcher:
@@ -117,37 +164,61 @@ def compile_debate(debate: Debate) -> Matcher:
     matcher = _COMPILED.get(key)
     if matcher is not None:
         return matcher
-    cues = debate.cues()
+    mask_of, topic_masks = _masks(debate)
     cues_of: dict[str, list[str]] = defaultdict(list)
     regexes = []
-    for cue in sorted(cues):
+    for cue in sorted(debate.cues()):
         if cue.startswith("re:"):
             regexes.append((cue, re.compile(cue[3:])))
         elif not cue.startswith("entity:"):
             for spelling in variants(cue):
                 cues_of[spelling].append(cue)
     automaton = ahocorasick.Automaton()
-    for folded in cues_of:
-        automaton.add_word(folded, folded)
-    if cues_of:
-        automaton.make_automaton()
-    topic_sets = tuple((frozenset(t.exclude), frozenset(t.instruments),
-                        tuple(frozenset(g) for g in t.groups)) for t in debate.topics)
-    matcher = Matcher(automaton=automaton, cues_of={k: tuple(v) for k, v in cues_of.items()},
-                      regexes=tuple(regexes), topic_sets=topic_sets)
+    # The entity patterns' gates ride along: one scan of the folded text finds both.
+    for word in cues_of.keys() | GATES.keys():
+        written = tuple(cues_of.get(word, ()))
+        mask = 0
+        for cue in written:
+            mask |= mask_of.get(cue, 0)
+        automaton.add_word(word, (written, mask, GATES.get(word, ())))
+    automaton.make_automaton()
+    topic_cues = []
+    for topic in debate.topics:
+        order = {c: i for i, c in enumerate(dict.fromkeys(
+            (*topic.instruments, *(c for group in topic.groups for c in group))))}
+        topic_cues.append((frozenset(topic.instruments), frozenset(order), order))
+    matcher = Matcher(
+        automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
+        topic_cues=tuple(topic_cues),
+        stance_sets=tuple((name, frozenset(c)) for name, c in debate.stance),
+        stance_cues=frozenset(c for _, cues in debate.stance for c in cues),
+        weights={t.id: t.weight for t in debate.topics}, fr_types=dict(debate.fr_types),
+        roles=dict(debate.roles), version=version(debate))
     _COMPILED[key] = matcher
     return matcher
 
 
-def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
+def _scan(matcher: Matcher, folded: str, lowered: str
+          ) -> tuple[set[str], int, set[tuple[str, str]]]:
+    """Return the cues found in the text, the OR of their masks and the entity gates open."""
     found: set[str] = set()
-    if matcher.cues_of:
-        for _, key in matcher.automaton.iter(folded):
-            found.update(matcher.cues_of[key])
+    gates: set[tuple[str, str]] = set()
+    mask = 0
+    for _, (cues, bits, opens) in matcher.automaton.iter(folded):
+        if cues:
+            found.update(cues)
+            mask |= bits
+        if opens:
+            gates.update(opens)
     for cue, pattern in matcher.regexes:
         if pattern.search(lowered):
             found.add(cue)
-    return found
+            mask |= matcher.mask_of.get(cue, 0)
+    return found, mask, gates
+
+
+def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
+    return _scan(matcher, folded, lowered)[0]
 
 
 def _entity_cues(entities: tuple[Entity, ...]) -> set[str]:
@@ -176,28 +247,26 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
         if rule:
             return rule.authority, f"Federal Register action '{action}': {rule.why}"
     doc_type = extra.get("type") or extra.get("documentType")
-    fr_types = dict(debate.fr_types)
+    fr_types = matcher.fr_types
     if isinstance(doc_type, str) and doc_type in fr_types:
         subtype = extra.get("subtype")
         label = f"{doc_type} ({subtype})" if subtype else doc_type
         return fr_types[doc_type], f"document type '{label}'"
-    roles = dict(debate.roles)
     if role == "agency":
         rule = _rule(debate.text_rules, cues)
         if rule:
             hit = next(m for m in rule.match if m in cues)
             return rule.authority, f"agency source, text says '{hit}': {rule.why}"
-    level = roles.get(role, "news")
+    level = matcher.roles.get(role, "news")
     return level, f"source role '{role}'"
 
 
-def _stance(debate: Debate, cues: set[str]) -> tuple[str, tuple[str, ...]]:
-    hits = {name: tuple(sorted(c for c in stance_cues if c in cues))
-            for name, stance_cues in debate.stance}
-    counts = {name: len(h) for name, h in hits.items()}
-    fired = tuple(f"{name}: {c}" for name, h in hits.items() for c in h)
-    if not any(counts.values()):
+def _stance(matcher: Matcher, cues: set[str]) -> tuple[str, tuple[str, ...]]:
+    if matcher.stance_cues.isdisjoint(cues):
         return "unknown", ()
+    hits = [(name, sorted(stance_cues & cues)) for name, stance_cues in matcher.stance_sets]
+    fired = tuple(f"{name}: {c}" for name, h in hits for c in h)
+    counts = {name: len(h) for name, h in hits}
     restrict, open_ = counts.get("restrict", 0), counts.get("open", 0)
     if restrict > open_:
         return "restrict", fired
@@ -216,28 +285,28 @@ def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     matcher = compile_debate(debate)
     text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
-    words = _words(lowered)
-    folded = " " + " ".join(words) + " "
-    entities = extract(text, item.extra, lowered, frozenset(words))
-    cues = _matched(matcher, folded, lowered) | _entity_cues(entities)
+    cues, mask, gates = _scan(matcher, _folded(lowered), lowered)
+    entities = extract(text, item.extra, lowered, gates)
+    for cue in _entity_cues(entities):
+        cues.add(cue)
+        mask |= matcher.mask_of.get(cue, 0)
     topics: list[TopicHit] = []
-    for topic, (exclude, instruments, groups) in zip(debate.topics, matcher.topic_sets,
-                                                     strict=True):
-        if not cues.isdisjoint(exclude):
+    for i, (exclude, instruments, groups) in enumerate(matcher.topic_masks):
+        if mask & exclude:
             continue
-        all_groups = all(not cues.isdisjoint(g) for g in groups)
-        if all_groups or not cues.isdisjoint(instruments):
+        all_groups = mask & groups == groups
+        if all_groups or mask & instruments:
+            instrument_cues, all_cues, order = matcher.topic_cues[i]
             # the cues in the definition's own order, for `monitor explain`
-            fired = [c for c in topic.instruments if c in cues]
-            if all_groups:
-                fired += [c for group in topic.groups for c in group if c in cues]
-            topics.append(TopicHit(topic=topic.id, cues=tuple(dict.fromkeys(fired))))
-    weights = {t.id: t.weight for t in debate.topics}
+            fired = sorted(cues & (all_cues if all_groups else instrument_cues),
+                           key=order.__getitem__)
+            topics.append(TopicHit(topic=debate.topics[i].id, cues=tuple(fired)))
+    weights = matcher.weights
     relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
-    stance, stance_cues = _stance(debate, cues)
+    stance, stance_cues = _stance(matcher, cues)
     authority, why = _authority(item, role, debate, matcher, cues)
     return Signal(
-        item_id=item.id, debate=debate.id, version=version(debate), relevance=relevance,
+        item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,
         relevant=relevance >= debate.threshold, topics=tuple(topics), stance=stance,
         stance_cues=stance_cues, authority=authority, authority_reason=why,
         entities=entities, threshold=debate.threshold)

@@ -7,7 +7,7 @@ Every entity keeps the span of text it came from, so `monitor explain` can show 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -25,13 +25,18 @@ _UNIT = (r"(?P<unit>(?:integer\s+or\s+floating[\s-]point\s+|floating[\s-]point\s
          r"computational\s+|numerical\s+)?(?:operations|ops|op)(?:\s+per\s+second|\s*/\s*s\b)?|"
          r"flop/?s\b|flops\b|flop\b)")
 _GAP = r"[\s\w,()-]{0,40}?"  # "10^26 integer or floating-point operations", "10^26 total ops"
-# Each pattern starts with a digit or a literal, so the regex engine skips between candidates;
+# Every pattern is tried only where a literal it must begin with stands (see _anchored): the
+# forms written with "10" at the "10", the mantissa-e form ("1e26") at a digit next to an e;
 # a multiplier before the number ("3 x 10^25") is read backwards from the match.
-_THRESHOLD = re.compile(
+_THRESHOLD_TEN = re.compile(
     r"(?:10\s*(?:\^|\*\*)\s*\(?(?P<exp1>\d{1,2})\)?"
     r"|10(?P<exp2>[⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})"
-    r"|(?<![\w.])(?P<mant3>\d+(?:\.\d+)?)\s*[eE]\s*\+?(?P<exp3>\d{1,2})(?![\w.])"
     r"|10\s+to\s+the\s+(?:power\s+of\s+)?(?P<exp4>\d{1,2})(?:st|nd|rd|th)?(?:\s+power)?)"
+    rf"(?P<rest>{_GAP}{_UNIT})?",
+    re.IGNORECASE,
+)
+_THRESHOLD_E = re.compile(
+    r"(?<![\w.])(?P<mant3>\d+(?:\.\d+)?)\s*[eE]\s*\+?(?P<exp3>\d{1,2})(?![\w.])"
     rf"(?P<rest>{_GAP}{_UNIT})?",
     re.IGNORECASE,
 )
@@ -95,25 +100,26 @@ def _multiplier(text: str, start: int) -> tuple[str | None, int]:
     return m.group("mant"), start - (len(text[max(0, start - 24):start]) - m.start())
 
 
-def _thresholds(text: str, lowered: str) -> list[Entity]:
+def _thresholds(text: str, lowered: str, shape: bytes,
+                gates: Collection[tuple[str, str]]) -> list[Entity]:
     out: list[Entity] = []
-    for m in _THRESHOLD.finditer(text):
-        mant = m.group("mant3")
-        begin = m.start()
+    for m in _mantissa_e(text, lowered, shape):
+        mant, exp = m.group("mant3"), int(m.group("exp3"))
+        if 15 <= exp <= 30:
+            out.extend(_found_threshold(text, m, mant, exp, m.start()))
+    tens = _opened(gates, "ten", ("10",))
+    for m in _anchored(_THRESHOLD_TEN, text, text, tens):
         if m.group("exp1"):
             exp = int(m.group("exp1"))
         elif m.group("exp2"):
             exp = int(m.group("exp2").translate(_SUPERSCRIPT))
-        elif m.group("exp3"):
-            exp = int(m.group("exp3"))
         else:
             exp = int(m.group("exp4"))
-        if mant is None:
-            mant, begin = _multiplier(text, begin)
-        if not 15 <= exp <= 30:
+        if not 15 <= exp <= 30 or any(e.start <= m.start() < e.end for e in out):
             continue
+        mant, begin = _multiplier(text, m.start())
         out.extend(_found_threshold(text, m, mant, exp, begin))
-    if "illion" in lowered:
+    if ("illion", "") in gates and "illion" in lowered:
         for m in _WORDS.finditer(text):
             words = m.group("words").lower().split()
             scale = _WORD_EXP[words[-1]]
@@ -123,7 +129,7 @@ def _thresholds(text: str, lowered: str) -> list[Entity]:
             if 15 <= exp <= 30:
                 out.extend(_found_threshold(text, m, mant, exp, m.start()))
     taken = [(e.start, e.end) for e in out]
-    for m in _LOST.finditer(text):
+    for m in _anchored(_LOST, text, text, tens):
         if any(s <= m.start() < e for s, e in taken):
             continue
         mant, begin = _multiplier(text, m.start())
@@ -131,6 +137,30 @@ def _thresholds(text: str, lowered: str) -> list[Entity]:
         if ent:
             out.append(ent)
     return sorted(out, key=lambda e: e.start)
+
+
+def _mantissa_e(text: str, lowered: str, shape: bytes) -> Iterator[re.Match[str]]:
+    """Matches of the mantissa-e form ("1e26", "2.5E+25"), tried only where the text's shape
+    has a digit then an e (spaces between allowed), and only in text that speaks of compute
+    (a unit, or a "10" written as a power) - "1e5" in a part number is not a threshold."""
+    starts = set()
+    for probe in (b"9e", b"9 e", b"9  e"):
+        at = shape.find(probe)
+        while at != -1:
+            begin = at
+            while begin > 0 and shape[begin - 1] in b"9.":
+                begin -= 1
+            starts.add(begin)
+            at = shape.find(probe, at + 1)
+    if not starts or not _speaks_of_compute(text, lowered):
+        return
+    end = 0
+    for at in sorted(starts):
+        if at >= end:
+            m = _THRESHOLD_E.match(text, at)
+            if m is not None:
+                yield m
+                end = m.end()
 
 
 def _found_threshold(text: str, m: re.Match[str], mant: str | None, exp: int,
@@ -144,59 +174,103 @@ def _found_threshold(text: str, m: re.Match[str], mant: str | None, exp: int,
     return [ent] if ent else []
 
 
-# Word sets that gate the patterns (the text's words, lower-case, punctuation as spaces).
-_PUNCTUATION = {c: " " for c in range(0x3100) if not chr(c).isalnum()}
-_EO_WORDS = frozenset({"executive", "eo", "e"})
-_ECCN_WORDS = frozenset({"eccn", "eccns", "export", "exports", "control", "controls",
-                         "controlled"})
-_BILL_WORDS = frozenset({"h", "s", "sb", "ab", "hb", "bill", "bills", "res"})
-_MONTH_WORDS = frozenset({"january", "february", "march", "april", "may", "june", "july",
-                          "august", "september", "october", "november", "december", "jan",
-                          "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-                          "nov", "dec"})
-_COMMENT_WORDS = frozenset({"comment", "comments"})
-_DUE_WORDS = frozenset({"due", "received", "submit", "submitted", "deadline", "closes",
-                        "ends", "before", "until", "by"})
-_EFFECT_WORDS = frozenset({"effective", "effect"})
-_MONTH_NAMES = ("january", "february", "march", "april", "may ", "june", "july", "august",
-                "september", "october", "november", "december", "jan.", "feb.", "mar.", "apr.",
-                "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec.")
-_BILL_PREFIXES = ("H.R", "H. R", "H.Res", "S.", "SB", "AB", "HB", "Bill")
+# The text's shape, one byte per character (str.encode("ascii", "replace") keeps offsets):
+# digits as 9, A-D as A, e and E as e, ".", "-" and whitespace as themselves, all else "_". Some
+# patterns begin with a shape rather than a literal (an ECCN is 9A999, a mantissa-e number
+# 9e99), so bytes.find on the shape finds where to try them.
+_SHAPE = bytes(
+    ord("9") if chr(c).isdigit() else ord("A") if chr(c) in "ABCD" else
+    ord("e") if chr(c) in "eE" else c if chr(c) in ".- \t\n\r\f\v" else ord("_")
+    for c in range(256))
+# Where a bill number can begin (the pattern is case-sensitive): "H.R. 8315", "H. Res. 1",
+# "S. 321", "SB 53", "AB 1018", "HB 4", "Senate Bill 1047", "Assembly Bill 2013".
+_BILL_ANCHORS = ("H.", "S.", "SB", "AB", "HB", "Senate", "Assembly")
+
+# Gates: a pattern can only match where the folded text (classify.fold: lower-case words
+# between single spaces) has one of its gates, so classify, which scans the folded text with
+# its automaton anyway, passes the gates it saw and extract skips every pattern left shut.
+# Each gate opens (pattern, literal): the literal the pattern's match begins with, searched in
+# the text, or "" for a pattern with no such literal (tested another way). Every gate is a
+# substring of the folded form of any text the pattern matches, so gating never loses a match.
+GATES: dict[str, tuple[tuple[str, str], ...]] = {
+    "10": (("ten", "10"), ("compute", "")),
+    "operation": (("compute", ""),), "flop": (("compute", ""),), "op s": (("compute", ""),),
+    " ops": (("compute", ""),), " op ": (("compute", ""),),
+    "septillion": (("compute", ""), ("illion", "")),
+    "sextillion": (("compute", ""), ("illion", "")),
+    "octillion": (("compute", ""), ("illion", "")),
+    " fr ": (("citation", ""),), " fed reg ": (("citation", ""),),
+    "fr doc": (("fr_doc", "fr"),), "document number": (("fr_doc", "document"),),
+    "federalregister": (("fr_doc", "federalregister"),),
+    "executive order": (("eo", "executive"),), " eo": (("eo", "eo"),), " e o": (("eo", "e."),),
+    "export": (("eccn", ""),), "control": (("eccn", ""),), "eccn": (("eccn", ""),),
+    " senate bill": (("bill", "Senate"),), " assembly bill": (("bill", "Assembly"),),
+    # a bill's letters, then (after an optional space) its number's first digit
+    **{f" {kind}{space}{digit}": (("bill", anchor),)
+       for kind, anchor, spaces in (("s", "S.", (" ",)), ("s res", "S.", (" ",)),
+                                    ("h r", "H.", (" ",)), ("h res", "H.", (" ",)),
+                                    ("sb", "SB", (" ", "")), ("ab", "AB", (" ", "")),
+                                    ("hb", "HB", (" ", "")))
+       for space in spaces for digit in "0123456789"},
+    # the deadline pattern's openings, word for word
+    **{f"comment{s} {words}": (("deadline", "comment"),) for s in ("", "s")
+       for words in ("must be received", "are due", "should be submitted", "due")},
+    "comment period closes": (("deadline", "comment"),),
+    "comment period ends": (("deadline", "comment"),),
+    "submit comments": (("deadline", "submit"),),
+    "submit written comments": (("deadline", "submit"),),
+    "deadline for comments": (("deadline", "deadline"),),
+    "deadline for submitting comments": (("deadline", "deadline"),),
+    "effective": (("effective", "effective"),), "takes effect": (("effective", "takes"),),
+}
+_EVERY_GATE = frozenset(g for opened in GATES.values() for g in opened)
+_FR_DOC_ANCHORS = ("fr", "document", "federalregister")
+_EO_ANCHORS = ("executive", "eo", "e.")
+_DEADLINE_ANCHORS = ("comment", "submit", "deadline")
+_EFFECTIVE_ANCHORS = ("effective", "takes")
 
 
-def _may_have_bill(text: str) -> bool:
-    """Whether a bill number could be in the text: a prefix followed (soon) by a digit."""
-    for prefix in _BILL_PREFIXES:
-        at = text.find(prefix)
+def _opened(gates: Collection[tuple[str, str]], pattern: str, anchors: tuple[str, ...]
+            ) -> tuple[str, ...]:
+    """Return the anchors of ``pattern`` whose gate is open."""
+    return tuple(a for a in anchors if (pattern, a) in gates)
+_TEN_SUPERSCRIPT = tuple(f"10{c}" for c in "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _speaks_of_compute(text: str, lowered: str) -> bool:
+    """Whether the text names a compute unit or writes a power of ten."""
+    return ("operation" in lowered or "flop" in lowered or "op/s" in lowered
+            or " ops" in lowered or " op " in lowered or "illion" in lowered
+            or ("10" in text and ("^" in text or "**" in text or "to the" in lowered
+                                  or (not text.isascii()
+                                      and any(t in text for t in _TEN_SUPERSCRIPT)))))
+
+
+def _anchored(pattern: re.Pattern[str], text: str, haystack: str,
+              anchors: tuple[str, ...]) -> Iterator[re.Match[str]]:
+    """Yield what ``pattern.finditer(text)`` yields, for a pattern whose every match begins
+    with one of ``anchors`` as found in ``haystack`` (``text`` itself, or lower-cased for a
+    case-insensitive pattern): the regex engine is tried only where an anchor stands, not at
+    every position of the text (str.find is C; a failed regex attempt per position is not)."""
+    if not anchors:
+        return
+    if len(haystack) != len(text):  # lower() changed the length: offsets would not agree
+        yield from pattern.finditer(text)
+        return
+    starts: set[int] = set()
+    for anchor in anchors:
+        at = haystack.find(anchor)
         while at != -1:
-            tail = text[at + len(prefix):at + len(prefix) + 6]
-            if any(c.isdigit() for c in tail):
-                return True
-            at = text.find(prefix, at + 1)
-    return False
-_SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _may_have_threshold(text: str, lowered: str) -> bool:
-    """Whether any form of a compute threshold could be in the text."""
-    unit = ("operation" in lowered or "flop" in lowered or "op/s" in lowered
-            or " ops" in lowered or " op " in lowered)
-    if "10" in text and (unit or "^" in text or "**" in text or "to the" in lowered
-                         or (not text.isascii() and not _SUPERSCRIPTS.isdisjoint(text))):
-        return True
-    if "illion" in lowered:
-        return True
-    return unit and ("e2" in lowered or "e1" in lowered or "e3" in lowered or "e+" in lowered)
-
-
-def _hyphen_then_capitals(text: str) -> bool:
-    """Whether a hyphen is followed by two capitals, as in a RIN (0694-AJ55)."""
-    at = text.find("-")
-    while at != -1:
-        if text[at + 1:at + 3].isalpha() and text[at + 1:at + 3].isupper():
-            return True
-        at = text.find("-", at + 1)
-    return False
+            starts.add(at)
+            at = haystack.find(anchor, at + 1)
+    end = 0
+    for at in sorted(starts):
+        if at < end:  # inside the previous match: finditer does not overlap either
+            continue
+        m = pattern.match(text, at)
+        if m is not None:
+            yield m
+            end = max(m.end(), at + 1)
 
 
 def _date_value(text: str) -> str | None:
@@ -224,14 +298,9 @@ def _bill(m: re.Match[str]) -> str:
     return f"{kind} {m.group('num')}"
 
 
-def extract(text: str, extra: dict[str, Any] | None = None,
-            lowered: str | None = None, words: frozenset[str] | None = None
-            ) -> tuple[Entity, ...]:
-    """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
-    by (kind, value), in order of appearance; fields come first."""
-    extra = extra or {}
+def _field_entities(extra: dict[str, Any]) -> list[Entity]:
+    """The Federal Register's own dates and identifiers, from an item's fields."""
     found: list[Entity] = []
-    # Source fields first: the Federal Register's own dates and identifiers.
     for key, kind in (("comments_close_on", "comment_deadline"),
                       ("effective_on", "effective_date")):
         value = extra.get(key)
@@ -257,43 +326,63 @@ def extract(text: str, extra: dict[str, Any] | None = None,
     if eo_number:
         found.append(Entity(kind="executive_order", value=str(eo_number),
                             text=f"executive_order_number: {eo_number}", start=-1, end=-1))
+    return found
 
-    # Python's regex engine costs tens of microseconds per pattern over 1 KB, so each
-    # pattern runs only when a cheap substring test says it may match.
+
+def extract(text: str, extra: dict[str, Any] | None = None, lowered: str | None = None,
+            gates: Collection[tuple[str, str]] | None = None) -> tuple[Entity, ...]:
+    """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
+    by (kind, value), in order of appearance; fields come first.
+
+    ``lowered`` is ``text.lower()`` and ``gates`` the GATES the folded text opens, when the
+    caller has them already; without them every pattern is tried (same result, slower)."""
+    extra = extra or {}
+    found: list[Entity] = []
+    if extra:
+        found.extend(_field_entities(extra))
+    # Python's regex engine costs tens of microseconds per pattern over 1 KB when it must try
+    # every position, so each pattern runs only behind an open gate (see GATES), and then only
+    # where a literal (or shape) it begins with stands, or after a cheap substring test.
     lowered = lowered if lowered is not None else text.lower()
-    if words is None:
-        words = frozenset(lowered.translate(_PUNCTUATION).split())
-    if _may_have_threshold(text, lowered):
-        found.extend(_thresholds(text, lowered))
-    if "fr" in words or "reg" in words:
+    gates = _EVERY_GATE if gates is None else gates
+    patterns = {pattern for pattern, _ in gates}
+    shape = text.encode("ascii", "replace").translate(_SHAPE)
+    if "compute" in patterns:
+        found.extend(_thresholds(text, lowered, shape, gates))
+    if "citation" in patterns and ("FR" in text or "Fed." in text):
         for m in _FR_CITATION.finditer(text):
             found.append(_found("fr_citation", f"{m['vol']} FR {m['page']}", m))
-    if ("fr" in words and "doc" in words) or "document" in words or "federalregister" in words:
-        for m in _FR_DOC.finditer(text):
+    if "fr_doc" in patterns:
+        for m in _anchored(_FR_DOC, text, lowered, _opened(gates, "fr_doc", _FR_DOC_ANCHORS)):
             found.append(_found("fr_doc", m.group("num"), m))
-    if "-20" in text or "-19" in text:
+    if b"-9999-9999" in shape:
         for m in _DOCKET.finditer(text):
             found.append(_found("docket", m.group("id"), m))
-    if _hyphen_then_capitals(text):
-        for m in _RIN.finditer(text):
-            found.append(_found("rin", m.group("rin"), m))
-    if not words.isdisjoint(_EO_WORDS):
-        for m in _EO.finditer(text):
+    at = shape.find(b"9999-")  # a RIN begins there: 0694-AJ55
+    while at != -1:
+        rin = _RIN.match(text, at)
+        if rin is not None:
+            found.append(_found("rin", rin.group("rin"), rin))
+        at = shape.find(b"9999-", at + 1)
+    if "eo" in patterns:
+        for m in _anchored(_EO, text, lowered, _opened(gates, "eo", _EO_ANCHORS)):
             found.append(_found("executive_order", m.group("num"), m))
-    if not words.isdisjoint(_ECCN_WORDS):
+    if "eccn" in patterns and (b"9A999" in shape or b"9e999" in shape) and (
+            "export" in lowered or "control" in lowered or "eccn" in lowered):
         for m in _ECCN.finditer(text):
             found.append(_found("eccn", m.group("eccn"), m))
-    if not words.isdisjoint(_BILL_WORDS) and _may_have_bill(text):
-        for m in _BILL.finditer(text):
+    if "bill" in patterns:
+        for m in _anchored(_BILL, text, text, _opened(gates, "bill", _BILL_ANCHORS)):
             found.append(_found("bill", _bill(m), m))
-    dated = not words.isdisjoint(_MONTH_WORDS)
-    if dated and not words.isdisjoint(_COMMENT_WORDS) and not words.isdisjoint(_DUE_WORDS):
-        for m in _DEADLINE.finditer(text):
+    if "deadline" in patterns:
+        for m in _anchored(_DEADLINE, text, lowered,
+                           _opened(gates, "deadline", _DEADLINE_ANCHORS)):
             value = _date_value(m.group("date"))
             if value:
                 found.append(_found("comment_deadline", value, m))
-    if dated and not words.isdisjoint(_EFFECT_WORDS):
-        for m in _EFFECTIVE.finditer(text):
+    if "effective" in patterns:
+        for m in _anchored(_EFFECTIVE, text, lowered,
+                           _opened(gates, "effective", _EFFECTIVE_ANCHORS)):
             value = _date_value(m.group("date"))
             if value:
                 found.append(_found("effective_date", value, m))
