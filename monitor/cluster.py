@@ -26,12 +26,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import repeat
+from operator import mul, neg
+from sys import intern
 from typing import Any
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
 
-from .types import AUTHORITIES, Assignment, EventScore, Item, Member, Plan, Signal
+from .types import AUTHORITIES, Assignment, Entity, EventScore, Item, Member, Plan, Signal
 
 KEY_WINDOW_DAYS = 30
 MAX_EVENT_SPAN_DAYS = 30  # similarity and coverage never grow an event past this span
@@ -56,6 +59,7 @@ KIND_PHRASES = {
     "notice": ("request for comment", "comment", "solicit", "seek", "input", "rfc",
                "request for information", "notice"),
 }
+_KIND_WORDS = {kind: tuple(f" {p} " for p in phrases) for kind, phrases in KIND_PHRASES.items()}
 HALF_LIFE_DAYS = 3.0
 REFERENCE_DAYS = 180
 COLD_START_EVENTS = 20
@@ -63,6 +67,7 @@ COLD_START_SCALE = 4.0
 RARE_TOKENS = 8
 IDF_PRIOR = 50
 MAX_CANDIDATES = 12  # the likeliest; joining one story mate joins the story
+MAX_SHARING = 64  # a rare token offers at most the 64 items nearest after an item's day
 
 _PRIMARY_KINDS = ("fr_doc", "fr_citation")
 _SECONDARY_KINDS = ("docket", "rin")
@@ -89,22 +94,22 @@ def _stem(token: str) -> str:
     return token
 
 
-_STEMS: dict[str, str] = {}
+_STEMS: dict[str, str | None] = {}  # token -> its stem, None for a stop word or a short one
+_UNSEEN = ""
 
 
 def tokens(text: str) -> tuple[str, ...]:
     """Return the content tokens of a text: lower-case stems without stop words."""
-    out = []
-    for t in _TOKEN.findall(text.lower()):
-        if t in _STOP or (len(t) <= 2 and not t.isdigit()):
-            continue
-        stem = _STEMS.get(t)
-        if stem is None:
-            stem = _stem(t)
-            if len(_STEMS) < 500_000:
-                _STEMS[t] = stem
-        out.append(stem)
-    return tuple(out)
+    words = _TOKEN.findall(text.lower())
+    stems = list(map(_STEMS.get, words, repeat(_UNSEEN, len(words))))
+    if _UNSEEN in stems:
+        for k, stem in enumerate(stems):
+            if stem is _UNSEEN:
+                t = words[k]
+                stems[k] = None if t in _STOP or (len(t) <= 2 and not t.isdigit()) else _stem(t)
+                if len(_STEMS) < 500_000:
+                    _STEMS[t] = stems[k]
+    return tuple(filter(None, stems))
 
 
 @lru_cache(maxsize=65_536)
@@ -131,7 +136,15 @@ def _kind(item: Item, signal: Signal, role: str) -> str:
 
 
 def _outlet(item: Item) -> str:
-    host = urlsplit(item.url).hostname or ""
+    url = item.url
+    if url.startswith(("https://", "http://")) and url.isascii() and url.isprintable() \
+            and not any(c in url for c in "@[\\ "):
+        netloc = url.split("//", 1)[1]
+        for end in "/?#":
+            netloc = netloc.split(end, 1)[0]
+        host = netloc.split(":", 1)[0].lower()  # what urlsplit's hostname would say
+    else:
+        host = urlsplit(url).hostname or ""
     return host.removeprefix("www.") or item.source_id
 
 
@@ -145,6 +158,11 @@ def _not_future(value: str | None, fallback: datetime) -> str:
         except ValueError:
             pass
     return fallback.isoformat()
+
+
+# Members repeat a few values (sources, outlets, kinds, topic lists): one copy of each, for
+# the 100,000s of members a large timeline build holds at once.
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_at: str,
@@ -167,11 +185,12 @@ def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_a
     secondary = [f"{e.kind}:{e.value}" for e in own if e.kind in _SECONDARY_KINDS]
     reference = None
     if not primary:
+        first: dict[str, Entity] = {}  # of each kind: the first cited, else the first own
+        for e in (*sorted(cited, key=lambda e: e.start), *own):
+            first.setdefault(e.kind, e)
         for kind in _REFERENCE_ORDER:
-            first = next((e for e in sorted(cited, key=lambda e: e.start) if e.kind == kind),
-                         None) or next((e for e in own if e.kind == kind), None)
-            if first:
-                reference = f"{first.kind}:{first.value}"
+            if kind in first:
+                reference = f"{kind}:{first[kind].value}"
                 break
     official = None
     if item.kind == "federal_register":
@@ -180,15 +199,16 @@ def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_a
     text = f"{item.title} {item.summary[:400]}"
     digest = hashlib.sha1(" ".join(tokens(f"{item.title} {item.summary[:2000]}"))
                           .encode()).hexdigest()
+    topics = tuple(t.topic for t in signal.topics)
     return Member(
-        item_id=item.id, source_id=item.source_id, title=item.title, text=text, url=item.url,
-        published=published, authority=signal.authority,
-        topics=tuple(t.topic for t in signal.topics), stance=signal.stance, weight=weight,
-        outlet=_outlet(item), primary=tuple(dict.fromkeys(primary)),
+        item_id=item.id, source_id=intern(item.source_id), title=item.title, text=text,
+        url=item.url, published=published, authority=intern(signal.authority),
+        topics=_SHARED.setdefault(topics, topics), stance=intern(signal.stance), weight=weight,
+        outlet=intern(_outlet(item)), primary=tuple(dict.fromkeys(primary)),
         secondary=tuple(dict.fromkeys(secondary)), reference=reference,
         specific=tuple(sorted({f"{e.kind}:{e.value}" for e in signal.entities
                                if e.kind in _SPECIFIC})),
-        content_hash=digest, kind=_kind(item, signal, role), official_date=official,
+        content_hash=digest, kind=intern(_kind(item, signal, role)), official_date=official,
         draft=bool(item.extra.get("filed_at")) and not item.extra.get("citation"))
 
 
@@ -202,12 +222,17 @@ class _Union:
         self.hi: dict[str, int] = {}
 
     def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:
-            self.parent[x], x = root, self.parent[x]
+        parent = self.parent
+        root = parent.get(x)
+        if root is None:
+            parent[x] = x
+            return x
+        if root == x:
+            return x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
         return root
 
     def union(self, a: str, b: str) -> None:
@@ -235,7 +260,7 @@ def _day(m: Member) -> int:
     return datetime.fromisoformat(m.published).date().toordinal()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     key: str  # "item:<id>" or "event:<id>"
     member: Member
@@ -243,30 +268,49 @@ class _Node:
     fr: bool
     vector: dict[str, float] | None = None
 
+    @property
+    def topics(self) -> frozenset[str]:
+        return _topic_set(self.member.topics)
+
+
+@lru_cache(maxsize=4096)
+def _topic_set(topics: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(topics)
+
 
 def _vectors(nodes: Sequence[_Node]) -> None:
+    """Give every node its TF-IDF vector (unit length). Each text is tokenised once: its
+    counts become its vector in place, once the document frequencies are known."""
     df: Counter[str] = Counter()
-    for n in nodes:  # two passes, tokenising twice: holding every count at once costs more
-        df.update(set(tokens(n.member.text)))
+    for n in nodes:
+        counts: dict[str, float] = dict(Counter(tokens(n.member.text)))
+        df.update(counts.keys())
+        n.vector = counts
     # IDF with a prior of IDF_PRIOR documents that hold none of the tokens, so that a small
     # batch (one run's few new items) weighs words much as a large one does.
     total = len(nodes) + IDF_PRIOR
+    idf = {t: math.log(total / (d + 1)) for t, d in df.items()}
+    tf = [0.0, *(1 + math.log(c) for c in range(1, 64))]  # 1 + log(count), for the usual
     for node in nodes:
-        counts = Counter(tokens(node.member.text))
-        vec = {t: (1 + math.log(c)) * math.log(total / (df[t] + 1)) for t, c in counts.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        node.vector = {t: v / norm for t, v in vec.items()}
+        vec = node.vector
+        assert vec is not None
+        for t, c in vec.items():
+            vec[t] = (tf[int(c)] if c < 64 else 1 + math.log(c)) * idf[t]
+        norm = math.hypot(*vec.values()) or 1.0
+        for t, v in vec.items():
+            vec[t] = v / norm
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    # over the shared tokens only (found in C), summed in a fixed order: the same result in
+    # every process, whatever its string hashing
+    shared = sorted(a.keys() & b.keys())
+    return sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
 
 
-def similar(a: Member, b: Member, va: dict[str, float], vb: dict[str, float]) -> str | None:
-    """Return why two members report the same happening by their text, or None."""
-    cos = _cosine(va, vb)
+def similar(a: Member, b: Member, cos: float) -> str | None:
+    """Return why two members report the same happening by their text (``cos``: the cosine
+    of their vectors), or None."""
     if cos >= COSINE_THRESHOLD:
         return f"similar text ({cos:.2f})"
     ratio = fuzz.token_sort_ratio(_title_key(a.title), _title_key(b.title))
@@ -349,71 +393,97 @@ def plan(new: Sequence[Member], context: Sequence[Member], debate: str,
     _vectors(nodes)
     officials = sorted((n for n in nodes if n.member.primary), key=lambda n: n.day)
     official_days = [n.day for n in officials]
+    official_topics = [n.topics for n in officials]
     for n in nodes:
         if n.member.primary or n.member.reference:
             continue
         lo = bisect_left(official_days, n.day - ANCHOR_AFTER_DAYS)
         hi = bisect_right(official_days, n.day + ANCHOR_BEFORE_DAYS)
         best: tuple[float, str, _Node] | None = None
-        folded = " " + " ".join(_TOKEN.findall(n.member.text.lower())) + " "
-        for o in officials[lo:hi]:
-            if not set(o.member.topics) & set(n.member.topics):
+        folded = None
+        topics = n.topics
+        for o, o_topics in zip(officials[lo:hi], official_topics[lo:hi], strict=True):
+            if topics.isdisjoint(o_topics):
+                continue
+            if o.member.kind == "executive_order" \
+                    and not -EO_WINDOW_DAYS[0] <= n.day - o.day <= EO_WINDOW_DAYS[1]:
                 continue
             assert n.vector is not None and o.vector is not None
             cos = _cosine(n.vector, o.vector)
-            named = any(f" {p} " in folded for p in KIND_PHRASES.get(o.member.kind, ()))
-            if o.member.kind == "executive_order":
-                if not -EO_WINDOW_DAYS[0] <= n.day - o.day <= EO_WINDOW_DAYS[1]:
-                    continue
-            elif cos < MIN_ANCHOR_COSINE:
+            if o.member.kind != "executive_order" and cos < MIN_ANCHOR_COSINE:
                 continue
+            if folded is None:
+                folded = " " + " ".join(_TOKEN.findall(n.member.text.lower())) + " "
+            named = any(p in folded for p in _KIND_WORDS.get(o.member.kind, ()))
             score = cos + (KIND_BONUS if named else 0.0)
             if best is None or (score, o.member.item_id) > (best[0], best[1]):
                 best = (score, o.member.item_id, o)
         if best and best[0] >= ANCHOR_THRESHOLD:
             join(best[2], n, f"covers {best[1]} ({best[0]:.2f})", bounded=True)
-    # 4. similarity, through an index of rare tokens by day
-    unique = [n for n in nodes if n.member.item_id not in echo_of]
-    df: Counter[str] = Counter()
+    # 4. similarity, through an index of rare tokens by day (echoes are done with vectors)
+    unique = []
+    for n in nodes:
+        if n.member.item_id in echo_of:
+            n.vector = None
+        else:
+            unique.append(n)
+    # a token's weight summed over all texts: low for a token few texts use, or use lightly
+    mass: Counter[str] = Counter()
     for n in unique:
-        df.update(n.vector or {})
-    postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        mass.update(n.vector or {})
+    rarity = {t: i for i, t in enumerate(sorted(mass, key=lambda t: (mass[t], t)))}
+    # each rare token's postings as two parallel lists in (day, node) order: the days to find
+    # a window by bisection, the nodes to count (in C)
+    days_of: dict[str, list[int]] = defaultdict(list)
+    nodes_of: dict[str, list[int]] = defaultdict(list)
     rare_of: list[list[str]] = []
     for i, n in enumerate(unique):
         title = set(tokens(n.member.title))
-        by_rarity = sorted(n.vector or {}, key=lambda t: (df[t], t))
+        by_rarity = sorted(n.vector or {}, key=rarity.__getitem__)
         rare = [t for t in by_rarity if t in title][:RARE_TOKENS]
         rare += [t for t in by_rarity if t not in title][:RARE_TOKENS // 2]
         rare_of.append(rare)
         for t in rare:
-            postings[t].append((n.day, i))
-    for plist in postings.values():
-        plist.sort()
+            days_of[t].append(n.day)
+            nodes_of[t].append(i)
+    del rarity
+    for t in list(days_of):  # appended by node, not always by day: order by day, stably
+        days, held = days_of[t], nodes_of[t]
+        order = sorted(range(len(days)), key=days.__getitem__)
+        days_of[t] = [days[k] for k in order]
+        nodes_of[t] = [held[k] for k in order]
     for i, n in enumerate(unique):
-        counts: Counter[int] = Counter()
+        near: list[int] = []
         for t in rare_of[i]:
-            plist = postings[t]
-            lo = bisect_left(plist, (n.day - SIMILARITY_WINDOW_DAYS, -1))
-            hi = bisect_right(plist, (n.day + SIMILARITY_WINDOW_DAYS, len(unique)))
-            for _, j in plist[lo:hi]:
-                if j > i:
-                    counts[j] += 1
-        for j, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]:
+            days = days_of[t]
+            lo = bisect_left(days, n.day - SIMILARITY_WINDOW_DAYS)
+            hi = bisect_right(days, n.day + SIMILARITY_WINDOW_DAYS)
+            if hi - lo > MAX_SHARING:  # a token of a crowded fortnight: its nearest users
+                lo = bisect_left(days, n.day, lo, hi)
+                hi = min(hi, lo + MAX_SHARING)
+            near.extend(filter(i.__lt__, nodes_of[t][lo:hi]))  # the later nodes, in C
+        counts = Counter(near)
+        root = uf.find(n.key)
+        for _, j in sorted(zip(map(neg, counts.values()), counts.keys(),
+                               strict=True))[:MAX_CANDIDATES]:
             other = unique[j]
             if n.fr and other.fr:
                 continue  # two Federal Register documents are two happenings
-            if uf.find(n.key) == uf.find(other.key):
+            if root == uf.find(other.key):
                 continue
             assert n.vector is not None and other.vector is not None
-            why = similar(n.member, other.member, n.vector, other.vector)
+            cos = _cosine(n.vector, other.vector)
+            why = similar(n.member, other.member, cos)
             if why is None and not n.fr and not other.fr \
                     and abs(n.day - other.day) <= NEWS_WINDOW_DAYS \
-                    and set(n.member.topics) & set(other.member.topics):
-                cos = _cosine(n.vector, other.vector)
-                if cos >= NEWS_COSINE:
-                    why = f"coverage alike ({cos:.2f}), same topic"
+                    and not n.topics.isdisjoint(other.topics) and cos >= NEWS_COSINE:
+                why = f"coverage alike ({cos:.2f}), same topic"
             if why:
                 join(n, other, why, bounded=True)
+                root = uf.find(n.key)
+        # only later nodes are compared from here on: this one's vector is done with
+        n.vector = None
+        rare_of[i] = []
     return _plan(nodes, uf, reasons, echo_of, debate)
 
 

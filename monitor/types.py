@@ -215,7 +215,7 @@ class Signal:
     threshold: float = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: clustering holds 100,000s of them at once
 class Member:
     """A relevant item as the clustering sees it."""
 
@@ -241,7 +241,7 @@ class Member:
     event_id: str | None = None  # set for members already stored
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     """An item placed in an event, and why."""
 

@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,7 +218,7 @@ def absolute(fig: dict[str, Any], target: str, met: bool) -> dict[str, Any]:
 # --- the child: one build_timeline in a fresh process --------------------------------------
 
 PHASES = (
-    ("store", "pending_members"), ("store", "members_near"), ("store", "merges"),
+    ("store", "iter_pending_members"), ("store", "members_near"), ("store", "merges"),
     ("cluster", "member_of"), ("cluster", "plan"), ("store", "save_plan"),
     ("store", "latest_scores"), ("store", "event_members"), ("cluster", "profile"),
     ("cluster", "rank"), ("store", "save_scores"),
@@ -246,11 +246,24 @@ def _wrap_phases(spent: dict[str, float], rss_after: dict[str, float]) -> None:
                   **kwargs: Any) -> Any:
             t0 = time.perf_counter()
             try:
-                return __real(*args, **kwargs)
+                out = __real(*args, **kwargs)
             finally:
                 spent[__key] += time.perf_counter() - t0
                 if __key not in PER_MEMBER:
                     rss_after[__key] = max(rss_after.get(__key, 0.0), vm_kb("VmRSS") / 1024)
+            return _timed_rows(out, __key) if isinstance(out, Iterator) else out
+
+        def _timed_rows(rows: Iterator[Any], key: str) -> Iterator[Any]:
+            """A streaming reader's time is spent as its rows are taken."""
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    return
+                finally:
+                    spent[key] += time.perf_counter() - t0
+                yield row
 
         setattr(module, fn_name, timed)
 

@@ -257,3 +257,22 @@ def test_likeness_does_not_chain_stories_into_a_months_long_event():
     for group in groups(plan):
         span = max(days[i] for i in group) - min(days[i] for i in group)
         assert span <= timedelta(days=30)
+
+
+def test_a_crowded_fortnight_still_joins_each_story():
+    """300 items in one week all say "open-weight"; among them, stories of three copies each
+    (a shared rare headline). The crowded words offer each item only their nearest users
+    (MAX_SHARING), so every story still comes together and no two stories merge."""
+    rng = random.Random(3)
+    members = []
+    for story in range(100):  # each story its own four made-up words
+        headline = " ".join("".join(rng.choices("bcdfghjklmnpqrstvwxz", k=7)) for _ in range(4))
+        for copy in range(3):
+            day = (datetime(2025, 3, 3) + timedelta(days=story % 7)).date().isoformat()
+            members.append(make(f"s:{story}:{copy}", f"Open-weight {headline}", day,
+                                summary=f"{headline} {copy}",
+                                url=f"https://outlet{copy}.example/{story}"))
+    assert len(members) > 3 * cluster.MAX_SHARING
+    plan = cluster.plan(members, [], "d")
+    assert groups(plan) == {frozenset(f"s:{story}:{copy}" for copy in range(3))
+                            for story in range(100)}

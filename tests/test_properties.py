@@ -27,6 +27,21 @@ urls = st.builds(
 )
 
 
+@given(st.one_of(urls, st.text(max_size=40).map(lambda t: "https://" + t)))
+def test_outlet_is_the_links_host(url):
+    from urllib.parse import urlsplit
+
+    from monitor.cluster import _outlet
+
+    item = Item(id="x:1", source_id="src", guid="1", url=url, title="t", summary="",
+                published=None, kind="feed")
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return  # not a URL urlsplit can read (and not one canonical_url would store)
+    assert _outlet(item) == (host.removeprefix("www.") or "src")
+
+
 @given(urls)
 def test_canonical_url_is_idempotent_and_drops_tracking(url):
     once = canonical_url(url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -32,21 +32,33 @@ WHERE signals.debate = ? AND signals.relevant = 1
 MemberRow = tuple[Item, Signal, str, str | None, str | None]  # item, signal, fetched, event, role
 
 
-def _members(db: Database, where: str, args: Sequence[Any]) -> list[MemberRow]:
+def _iter_members(db: Database, where: str, args: Sequence[Any]) -> Iterator[MemberRow]:
+    """Yield member rows as the cursor reads them (a batch of 100,000 never sits in memory
+    as rows and objects at once)."""
     cursor = db.execute(_MEMBER_SQL + where, list(args))
     cols = [c[0] for c in cursor.description]
-    out = []
-    for values in cursor.fetchall():
-        row = dict(zip(cols, values, strict=True))
-        signal = _row_signal({k[2:]: v for k, v in row.items() if k.startswith("s_")})
-        item = _row_item({k: v for k, v in row.items() if not k.startswith(("s_", "e_"))})
-        out.append((item, signal, row["fetched_at"], row["e_event_id"], row["e_role"]))
-    return out
+    item_cols = [(i, c) for i, c in enumerate(cols) if not c.startswith(("s_", "e_"))]
+    signal_cols = [(i, c[2:]) for i, c in enumerate(cols) if c.startswith("s_")]
+    fetched, event, role = cols.index("fetched_at"), cols.index("e_event_id"), cols.index("e_role")
+    for values in cursor:
+        signal = _row_signal({c: values[i] for i, c in signal_cols})
+        item = _row_item({c: values[i] for i, c in item_cols})
+        yield item, signal, values[fetched], values[event], values[role]
+
+
+def _members(db: Database, where: str, args: Sequence[Any]) -> list[MemberRow]:
+    return list(_iter_members(db, where, args))
 
 
 def pending_members(db: Database, debate: str) -> list[MemberRow]:
     """Return relevant items not yet placed in an event (new, or left by a run that died)."""
-    return _members(db, " AND event_items.event_id IS NULL", [debate])
+    return list(iter_pending_members(db, debate))
+
+
+def iter_pending_members(db: Database, debate: str) -> Iterator[MemberRow]:
+    """Yield the relevant items not yet placed in an event, reading as it goes (do not write
+    to the database before the iteration ends)."""
+    return _iter_members(db, " AND event_items.event_id IS NULL", [debate])
 
 
 def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], start: str,
