@@ -280,7 +280,7 @@ def _topic_set(topics: tuple[str, ...]) -> frozenset[str]:
 
 def _vectors(nodes: Sequence[_Node]) -> None:
     """Give every node its TF-IDF vector (unit length). Each text is tokenised once: its
-    counts become its vector in place, once the document frequencies are known."""
+    counts stand in for its vector until the document frequencies are known."""
     df: Counter[str] = Counter()
     for n in nodes:
         counts: dict[str, float] = dict(Counter(tokens(n.member.text)))
@@ -292,13 +292,12 @@ def _vectors(nodes: Sequence[_Node]) -> None:
     idf = {t: math.log(total / (d + 1)) for t, d in df.items()}
     tf = [0.0, *(1 + math.log(c) for c in range(1, 64))]  # 1 + log(count), for the usual
     for node in nodes:
-        vec = node.vector
-        assert vec is not None
-        for t, c in vec.items():
-            vec[t] = (tf[int(c)] if c < 64 else 1 + math.log(c)) * idf[t]
+        counts = node.vector
+        assert counts is not None
+        vec = {t: (tf[int(c)] if c < 64 else 1 + math.log(c)) * idf[t]
+               for t, c in counts.items()}
         norm = math.hypot(*vec.values()) or 1.0
-        for t, v in vec.items():
-            vec[t] = v / norm
+        node.vector = {t: v / norm for t, v in vec.items()}
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:

@@ -112,7 +112,16 @@ def fill(db_path: Path, rows: Iterator[tuple[Item, Signal, str]], batch: int = 5
 
 
 def peak_rss_mb() -> float:
-    """Return this process's peak resident memory in MB."""
+    """Return this process's peak resident memory in MB: VmHWM, which starts afresh at exec
+    (Linux keeps ru_maxrss across exec, so a child started by a large bench process would
+    report the parent's size at the fork); ru_maxrss where there is no /proc."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
