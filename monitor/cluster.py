@@ -292,10 +292,9 @@ def _vectors(nodes: Sequence[_Node]) -> None:
     idf = {t: math.log(total / (d + 1)) for t, d in df.items()}
     tf = [0.0, *(1 + math.log(c) for c in range(1, 64))]  # 1 + log(count), for the usual
     for node in nodes:
-        counts = node.vector
-        assert counts is not None
+        assert node.vector is not None
         vec = {t: (tf[int(c)] if c < 64 else 1 + math.log(c)) * idf[t]
-               for t, c in counts.items()}
+               for t, c in node.vector.items()}
         norm = math.hypot(*vec.values()) or 1.0
         node.vector = {t: v / norm for t, v in vec.items()}
 

@@ -226,8 +226,9 @@ GATES: dict[str, tuple[tuple[str, str], ...]] = {
 _EVERY_GATE = frozenset(g for opened in GATES.values() for g in opened)
 _FR_DOC_ANCHORS = ("fr", "document", "federalregister")
 _EO_ANCHORS = ("executive", "eo", "e.")
-_DEADLINE_ANCHORS = ("comment", "submit", "deadline")
-_EFFECTIVE_ANCHORS = ("effective", "takes")
+# the patterns that end in a date: (gate name, pattern, anchors, entity kind)
+_DATED = (("deadline", _DEADLINE, ("comment", "submit", "deadline"), "comment_deadline"),
+          ("effective", _EFFECTIVE, ("effective", "takes"), "effective_date"))
 
 
 def _opened(gates: Collection[tuple[str, str]], pattern: str, anchors: tuple[str, ...]
@@ -374,18 +375,12 @@ def extract(text: str, extra: dict[str, Any] | None = None, lowered: str | None 
     if "bill" in patterns:
         for m in _anchored(_BILL, text, text, _opened(gates, "bill", _BILL_ANCHORS)):
             found.append(_found("bill", _bill(m), m))
-    if "deadline" in patterns:
-        for m in _anchored(_DEADLINE, text, lowered,
-                           _opened(gates, "deadline", _DEADLINE_ANCHORS)):
-            value = _date_value(m.group("date"))
-            if value:
-                found.append(_found("comment_deadline", value, m))
-    if "effective" in patterns:
-        for m in _anchored(_EFFECTIVE, text, lowered,
-                           _opened(gates, "effective", _EFFECTIVE_ANCHORS)):
-            value = _date_value(m.group("date"))
-            if value:
-                found.append(_found("effective_date", value, m))
+    for pattern, regex, anchors, kind in _DATED:
+        if pattern in patterns:
+            for m in _anchored(regex, text, lowered, _opened(gates, pattern, anchors)):
+                value = _date_value(m.group("date"))
+                if value:
+                    found.append(_found(kind, value, m))
     seen: set[tuple[str, str]] = set()
     out = []
     for e in found:
