@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import cluster, logs, store
-from .classify import classify
+from .classify import classify, compile_debate
 from .config import Config, Settings, api_key, default_role
 from .errors import FetchError, ParseError, SourceError
 from .fetch import Sleep, fetch
@@ -406,6 +406,7 @@ def _classifier(config: Config) -> Callable[[Sequence[Item]], list[Signal]] | No
     if debate is None:
         return None
     roles = config.roles()
+    compile_debate(debate)  # once, here: forked parse workers inherit the automaton
 
     def signals_for(items: Sequence[Item]) -> list[Signal]:
         return [classify(i, debate, roles.get(i.source_id) or default_role(i.kind))
