@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -247,19 +247,19 @@ def serve_main(argv: list[str]) -> None:
     servers.close()
 
 
-class ServerProcess:
-    """The feed servers in a child process (so they do not share the GIL with the client)."""
+class ChildServer:
+    """Loopback servers in a child process (so they do not share the GIL with the client),
+    driven by one-line commands on its stdin; the child prints one JSON line when it is up
+    and one JSON line per answer."""
 
-    def __init__(self, count: int, slots: int, delay: float, lifetime: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "serve", str(count), str(slots),
-             str(delay), str(lifetime)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    def __init__(self, argv: list[str], what: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, *argv], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
         if not first:
-            raise RuntimeError("bench: the loopback feed servers did not start")
-        self.ports: list[int] = json.loads(first)["ports"]
+            raise RuntimeError(f"bench: {what} did not start")
+        self.started: dict[str, Any] = json.loads(first)
 
     def _ask(self, cmd: str) -> dict[str, int]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -269,9 +269,6 @@ class ServerProcess:
 
     def stats(self) -> dict[str, int]:
         return self._ask("stats")
-
-    def reset(self) -> None:
-        self._ask("reset")
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -284,11 +281,23 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ServerProcess(ChildServer):
+    """The loopback feed servers of the crawl bench."""
+
+    def __init__(self, count: int, slots: int, delay: float, lifetime: float) -> None:
+        super().__init__([str(Path(__file__).resolve()), "serve", str(count), str(slots),
+                          str(delay), str(lifetime)], "the loopback feed servers")
+        self.ports: list[int] = self.started["ports"]
+
+    def reset(self) -> None:
+        self._ask("reset")
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "serve":

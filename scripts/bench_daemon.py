@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import (  # noqa: E402
     LOOPBACK,
     ROOT,
+    ChildServer,
     Report,
     ServerProcess,
     forbid_network,
@@ -249,33 +250,11 @@ def memory_child(sources: str, db_path: str, first: int, total: int, log_path: s
     }))
 
 
-class RotatingServer:
+class RotatingServer(ChildServer):
     def __init__(self, change_every: int, lifetime: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(change_every), str(lifetime)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        assert self.proc.stdout is not None
-        first = self.proc.stdout.readline()
-        if not first:
-            raise RuntimeError("bench: the rotating feed server did not start")
-        self.port = int(json.loads(first)["port"])
-
-    def stats(self) -> dict[str, int]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write("stats\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        super().__init__([__file__, "--serve", str(change_every), str(lifetime)],
+                         "the rotating feed server")
+        self.port = int(self.started["port"])
 
 
 # --- the section ---------------------------------------------------------------------------
