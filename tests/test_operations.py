@@ -171,23 +171,85 @@ def fingerprint(db: Path) -> dict:
             "events": sorted(sorted(g) for g in groups.values())}
 
 
+class GatedServer(SampleServer):
+    """The sample server, with a gate: once ``allow`` requests are served, later ones wait.
+
+    A run whose next request is held cannot finish, so a test can interrupt it at a point
+    defined by progress (how many answers it has had), whatever the machine's speed.
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.lock = threading.Lock()
+        self.served = 0
+        self.allow: int | None = None
+        self.gate = threading.Event()
+        self.held = threading.Event()  # set once a request is waiting at the gate
+
+    def arm(self, allow: int | None) -> None:
+        """Serve ``allow`` more requests, then hold the rest (None: hold nothing)."""
+        with self.lock:
+            self.served, self.allow = 0, allow
+            self.gate.clear()
+            self.held.clear()
+            if allow is None:
+                self.gate.set()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def _serve(self, h) -> None:  # type: ignore[no-untyped-def]
+        with self.lock:
+            self.served += 1
+            hold = self.allow is not None and self.served > self.allow
+        if hold:
+            self.held.set()
+            self.gate.wait(120)
+        super()._serve(h)
+
+
+def wait_for(condition, what: str, seconds: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` until it holds; fail naming ``what`` after a generous deadline."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+
+
 def test_killed_runs_lose_nothing_and_converge(tmp_path):
+    # Each run is killed after a number of answers drawn from the seed, while its next request
+    # is held at the gate: so all twenty are interrupted mid-run (some while other sources'
+    # writes are in flight) on a fast machine and on a slow one alike.
     rng = random.Random(20261127)
-    with SampleServer(sample_dir(), delay=0.03) as server:
+    with GatedServer(sample_dir()) as server:
         sources = sample_sources(tmp_path, server.base)
         clean = tmp_path / "clean.db"
+        server.arm(None)
         done = monitor(clean, sources, "--quiet", "run", "--force")
         assert done.communicate(timeout=120) and done.returncode == 0
+        first = server.served
+        again = monitor(clean.with_name("again.db"), sources, "--quiet", "run", "--force")
+        again.communicate(timeout=120)
+        server.arm(None)
+        repeat = monitor(clean.with_name("again.db"), sources, "--quiet", "run", "--force")
+        assert repeat.communicate(timeout=120) and repeat.returncode == 0
+        requests = min(first, server.served)  # a run with stored ETags may ask less
+        assert requests >= 5, requests
         crashed = tmp_path / "crashed.db"
         killed = 0
         for _ in range(20):
+            server.arm(rng.randrange(0, requests))
             proc = monitor(crashed, sources, "--quiet", "run", "--force")
-            time.sleep(rng.uniform(0.2, 2.0))
+            wait_for(lambda p=proc: server.held.is_set() or p.poll() is not None,
+                     "the run to reach the gate")
+            time.sleep(rng.uniform(0.0, 0.2))  # let writes already under way go on, or not
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
                 killed += 1
+            server.release()
             proc.communicate(timeout=60)
-        assert killed >= 10  # most runs really were interrupted
+        assert killed == 20  # every run really was interrupted
+        server.arm(None)
         final = monitor(crashed, sources, "--quiet", "run", "--force")
         _, err = final.communicate(timeout=120)
         assert final.returncode == 0, err
@@ -195,14 +257,18 @@ def test_killed_runs_lose_nothing_and_converge(tmp_path):
 
 
 def test_readers_always_answer_during_writes(tmp_path):
-    with SampleServer(sample_dir(), delay=0.05) as server:
+    with GatedServer(sample_dir()) as server:
         sources = sample_sources(tmp_path, server.base)
         db = tmp_path / "m.db"
         assert CliRunner().invoke(cli, ["--db", str(db), "--sources", str(sources),
                                         "init"]).exit_code == 0
+        server.arm(4)  # the writer cannot finish until the readers have had their turns
         writer = monitor(db, sources, "--quiet", "run", "--force")
+        wait_for(server.held.is_set, "the writer to reach the gate")
         answers = 0
-        while writer.poll() is None and answers < 40:
+        while answers < 6:
+            if answers == 4:
+                server.release()  # the rest are answered while the writer writes
             for command in (["signals", "--since", "all", "--format", "json"],
                             ["timeline", "--since", "all", "--json"]):
                 reader = subprocess.run([*MONITOR, "--db", str(db), "--sources", str(sources),
@@ -214,7 +280,6 @@ def test_readers_always_answer_during_writes(tmp_path):
                 answers += 1
         writer.communicate(timeout=120)
         assert writer.returncode == 0
-        assert answers >= 2
 
 
 # --- migrations ------------------------------------------------------------------------------
