@@ -62,6 +62,7 @@ class Fetched:
     body: bytes
     elapsed_ms: int
     attempts: int = 1
+    notes: tuple[str, ...] = ()  # worth a line in the fetch log ("redirected to host X")
 
     @property
     def etag(self) -> str | None:

@@ -38,7 +38,10 @@ CASES = {
     "FR citation and doc": ("89 FR 73612; FR Doc. 2024-20529 Filed 9-10-24",
                             [("fr_citation", "89 FR 73612"), ("fr_doc", "2024-20529")]),
     "dockets": ("regulations.gov docket NTIA-2023-0009 and BIS-2024-0047; Docket No. "
-                "240216-0052", [("docket", "NTIA-2023-0009"), ("docket", "BIS-2024-0047")]),
+                "240216-0052", [("docket", "NTIA-2023-0009"), ("docket", "BIS-2024-0047"),
+                                ("docket", "240216-0052")]),  # NOAA-style, by date (#11)
+    "a date-numbered string is a docket only when so named": (
+        "Filed 240216-0052 under docket NTIA-2023-0009", [("docket", "NTIA-2023-0009")]),
     "RIN": ("RIN 0694-AJ55", [("rin", "0694-AJ55")]),
     "executive orders": ("EO 14110, E.O. 14148, Executive Order No. 14179 and "
                          "Executive Order 14110", [("executive_order", "14110"),
@@ -82,9 +85,9 @@ def test_fields_come_first_and_win():
              "docket_ids": ["Docket No. 240216-0052", "NTIA-2023-0009"],
              "regulation_id_numbers": ["0660-XC060"]}
     got = [(e.kind, e.value) for e in extract("comments due by April 1, 2024", extra)]
-    assert got[:5] == [("comment_deadline", "2024-03-27"), ("fr_doc", "2024-03763"),
-                       ("fr_citation", "89 FR 14059"), ("docket", "NTIA-2023-0009"),
-                       ("rin", "0660-XC060")]
+    assert got[:6] == [("comment_deadline", "2024-03-27"), ("fr_doc", "2024-03763"),
+                       ("fr_citation", "89 FR 14059"), ("docket", "240216-0052"),
+                       ("docket", "NTIA-2023-0009"), ("rin", "0660-XC060")]
 
 
 def test_spans_point_at_the_text():

@@ -56,6 +56,8 @@ _FR_CITATION = re.compile(r"\b(?P<vol>\d{1,3})\s+(?:FR|Fed\.\s*Reg\.)\s+(?P<page
 _FR_DOC = re.compile(r"(?:FR\s+Doc\.?(?:\s+No\.?)?|Document\s+Number:?|federalregister\.gov/d/)"
                      r"\s*(?P<num>(?:19|20)\d{2}-\d{5})\b", re.IGNORECASE)
 _DOCKET = re.compile(r"\b(?P<id>[A-Z]{2,6}(?:-[A-Z]{2,6})?-(?:19|20)\d{2}-\d{4})\b")
+# NOAA and other agencies number dockets by date: "Docket No. 240126-0024" (only so named)
+_DOCKET_NUMERIC = re.compile(r"(?i:\bdocket\s+(?:no\.?|number|#)\s*)(?P<id>\d{6}-\d{4})\b")
 _RIN = re.compile(r"\b(?P<rin>\d{4}-[A-Z]{2}\d{2})\b")
 _EO = re.compile(r"\b(?:Executive\s+Order|E\.\s?O\.|EO)\s*(?:No\.?\s*|Number\s*|#\s*)?"
                  r"(?P<num>1\d{4})\b", re.IGNORECASE)
@@ -318,7 +320,7 @@ def _field_entities(extra: dict[str, Any]) -> list[Entity]:
         found.append(Entity(kind="fr_citation", value=f"{cm['vol']} FR {cm['page']}",
                             text=citation, start=-1, end=-1))
     for docket in _iter_strings(extra.get("docket_ids")):
-        for m in _DOCKET.finditer(docket):
+        for m in (*_DOCKET.finditer(docket), *_DOCKET_NUMERIC.finditer(docket)):
             found.append(Entity(kind="docket", value=m.group("id"), text=docket, start=-1,
                                 end=-1))
     for rin in _iter_strings(extra.get("regulation_id_numbers")):
@@ -357,8 +359,9 @@ def extract(text: str, extra: dict[str, Any] | None = None, lowered: str | None 
         for m in _anchored(_FR_DOC, text, lowered, _opened(gates, "fr_doc", _FR_DOC_ANCHORS)):
             found.append(_found("fr_doc", m.group("num"), m))
     if b"-9999-9999" in shape:
-        for m in _DOCKET.finditer(text):
-            found.append(_found("docket", m.group("id"), m))
+        found.extend(_found("docket", m.group("id"), m) for m in _DOCKET.finditer(text))
+    if b"999999-9999" in shape and "docket" in lowered:
+        found.extend(_found("docket", m.group("id"), m) for m in _DOCKET_NUMERIC.finditer(text))
     at = shape.find(b"9999-")  # a RIN begins there: 0694-AJ55
     while at != -1:
         rin = _RIN.match(text, at)
@@ -381,13 +384,8 @@ def extract(text: str, extra: dict[str, Any] | None = None, lowered: str | None 
                 value = _date_value(m.group("date"))
                 if value:
                     found.append(_found(kind, value, m))
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for e in found:
-        if (e.kind, e.value) not in seen:
-            seen.add((e.kind, e.value))
-            out.append(e)
-    return tuple(out)
+    first = {(e.kind, e.value): e for e in reversed(found)}  # the first of each, in order
+    return tuple(e for e in found if first[(e.kind, e.value)] is e)
 
 
 def _iso_date(value: str) -> date | None:
@@ -398,7 +396,6 @@ def _iso_date(value: str) -> date | None:
 
 
 def _iter_strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        yield from (str(v) for v in value if v)
+    if isinstance(value, list):
+        return [str(v) for v in value if v]
+    return [value] if isinstance(value, str) else []

@@ -1,29 +1,31 @@
 """Render Reports with Jinja2 templates; every HTML output passes through nh3.  [jinja2, nh3]
 
-Text from sources is escaped by the templates (autoescape for HTML and XML, a Markdown escape
-for Markdown), links are kept only when they are http(s), and the HTML body is then cleaned by
-nh3 with an allowlist of the tags and attributes the templates use, so no script, event
-handler or javascript:/data: URL from a source can survive.
+Text from sources is made safe by ``monitor.safe``, one function per medium: every value the
+Atom template writes passes ``safe.xml`` (no character XML forbids, controls shown escaped),
+every value of the text and Markdown templates ``safe.terminal`` (no raw control or bidi
+override reaches a reader's terminal), Markdown link text and targets ``safe.markdown`` and
+``safe.markdown_url``. HTML is autoescaped, links are kept only when they are http(s), and
+the HTML body is then cleaned by nh3 with an allowlist of the tags and attributes the
+templates use, so no script, event handler or javascript:/data: URL from a source can survive.
 """
 
 from __future__ import annotations
 
 import html
-import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 import nh3
 from markupsafe import Markup
 
+from .. import safe
 from ..types import Report
 from .chart import noise_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 LEVEL_ORDER = ("quiet", "normal", "elevated", "loud", "surge")
 ALLOWED_TAGS = {"a", "p", "div", "span", "ul", "ol", "li", "h1", "h2", "h3", "h4", "strong",
                 "em", "small", "table", "thead", "tbody", "tr", "th", "td", "section",
@@ -33,19 +35,8 @@ ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title"}, "a": {"href"}, "time": {"da
                       "td": {"colspan"}, "th": {"scope"}}
 
 
-def safe_url(url: Any) -> str:
-    """Return the URL when it is http(s), else an empty string."""
-    text = str(url or "").strip()
-    try:
-        scheme = urlsplit(text).scheme.lower()
-    except ValueError:
-        return ""
-    return text if scheme in ("http", "https") else ""
-
-
-def md(text: Any) -> str:
-    """Return text safe inside Markdown: special characters escaped, one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text or "").split()))
+safe_url = safe.url
+md = safe.markdown
 
 
 def day(value: Any) -> str:
@@ -80,18 +71,32 @@ def trend(report: Report) -> str:
     return "steady"
 
 
-def _environment(autoescape: bool) -> jinja2.Environment:
+def _strings(clean: Callable[[Any], str]) -> Callable[[Any], Any]:
+    """Return a Jinja finalize hook applying ``clean`` to every string a template writes."""
+
+    def finalize(value: Any) -> Any:
+        if isinstance(value, Markup) or not isinstance(value, str):
+            return value  # our own, already safe markup; numbers
+        return clean(value)
+
+    return finalize
+
+
+def _environment(autoescape: bool, clean: Callable[[Any], str] | None = None
+                 ) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=autoescape,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True)
-    env.filters.update(safe_url=safe_url, md=md, day=day, human_day=human_day, label=label)
+        keep_trailing_newline=True, finalize=_strings(clean) if clean else None)
+    env.filters.update(safe_url=safe_url, md=md, md_url=safe.markdown_url, day=day,
+                       human_day=human_day, label=label)
     env.tests["contains_topic"] = lambda topics, topic: topic in topics
     return env
 
 
 _HTML = _environment(True)
-_TEXT = _environment(False)
+_XML = _environment(True, safe.xml)
+_TEXT = _environment(False, lambda value: safe.terminal(value, one_line=False))
 
 
 def sanitize(fragment: str) -> str:
@@ -138,6 +143,6 @@ def page_html(report: Report) -> str:
 
 def atom(report: Report, feed_id: str, self_url: str | None = None) -> str:
     """Return an Atom feed of the report's events and signals."""
-    return _HTML.get_template("feed.atom.j2").render(_context(
+    return _XML.get_template("feed.atom.j2").render(_context(
         report, feed_id=feed_id, self_url=safe_url(self_url),
         escape=html.escape))

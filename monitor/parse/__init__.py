@@ -1,10 +1,17 @@
-"""parse(source, fetched) -> Parsed: dispatch on the source's kind. Parsers get bytes, not URLs."""
+"""parse(source, fetched) -> Parsed: dispatch on the source's kind. Parsers get bytes, not URLs.
+
+Whatever a parser read is normalised here, once, for every kind: URLs are http(s) or dropped
+and no stored text carries NUL or another C0 control (``safe.stored``, ``safe.url``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
-from ..types import Fetched, Parsed, Source
+from .. import safe
+from ..types import Fetched, Item, Parsed, Source
 from . import federal_register, feed, html, regulations_gov
 
 Parser = Callable[[Source, bytes, dict[str, str], str], Parsed]
@@ -19,4 +26,30 @@ PARSERS: dict[str, Parser] = {
 
 def parse(source: Source, fetched: Fetched) -> Parsed:
     """Return the items (and next page) in one fetched body; raise ParseError when unreadable."""
-    return PARSERS[source.kind](source, fetched.body, fetched.headers, fetched.url)
+    parsed = PARSERS[source.kind](source, fetched.body, fetched.headers, fetched.url)
+    items = tuple(_normalised(item) for item in parsed.items)
+    next_url = safe.url(parsed.next_url) or None if parsed.next_url else None
+    if next_url == parsed.next_url and all(a is b for a, b in zip(items, parsed.items,
+                                                                  strict=True)):
+        return parsed
+    return replace(parsed, items=items, next_url=next_url)
+
+
+def _clean(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return safe.url(value) if key.endswith("_url") else safe.stored(value)
+    if isinstance(value, list):
+        return [_clean(key, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(str(k), v) for k, v in value.items()}
+    return value
+
+
+def _normalised(item: Item) -> Item:
+    """Return the item with safe URLs and text (the same object when it was safe already)."""
+    extra = {k: _clean(k, v) for k, v in item.extra.items()}
+    fields = {"url": safe.url(item.url), "title": safe.stored(item.title),
+              "summary": safe.stored(item.summary), "guid": safe.stored(item.guid)}
+    if extra == item.extra and all(getattr(item, k) == v for k, v in fields.items()):
+        return item
+    return replace(item, extra=extra, **fields)

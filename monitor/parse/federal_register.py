@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import safe
 from ..errors import ParseError
 from ..types import Item, Parsed, Source
 from .common import canonical_url, item_id, looks_like_html, parse_date_text
@@ -77,7 +78,7 @@ def _item(source: Source, doc: dict[str, Any]) -> Item | None:
     summary = html_to_text(doc.get("abstract") or doc.get("excerpts") or "")
     published = parse_date_text(_text(doc.get("publication_date"))) or parse_date_text(
         _text(doc.get("filed_at")))
-    url = _text(doc.get("html_url")) or f"https://www.federalregister.gov/d/{number}"
+    url = safe.url(_text(doc.get("html_url"))) or f"https://www.federalregister.gov/d/{number}"
     extra: dict[str, Any] = {k: doc[k] for k in _KEEP if doc.get(k) not in (None, "", [])}
     extra["document_number"] = number
     extra["agencies"] = _agencies(doc.get("agencies"))

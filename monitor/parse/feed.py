@@ -5,6 +5,10 @@ lenient fallback expands quadratic entity blow-ups into hundreds of megabytes. T
 the raw bytes and on the text as feedparser will decode it (UTF-16/32, EBCDIC, a charset from
 the HTTP header), so another encoding cannot smuggle the declarations past it. feedparser 6.0
 does not read JSON Feed, so JSON bodies are read by ``_json_feed``.
+
+A feed declared UTF-8 (or not declared, which XML reads as UTF-8) with a few invalid bytes is
+decoded as UTF-8 with U+FFFD for those bytes: feedparser would instead fall back to a legacy
+single-byte encoding and garble every valid non-ASCII character of the feed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,40 @@ from .common import canonical_url, iso_utc, item_id, looks_like_html
 from .html import MAX_TEXT, html_to_text
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.IGNORECASE)
+_UTF8_NAMES = {"utf-8", "utf8"}
+
+
+def _declared_utf8(body: bytes, headers: dict[str, str]) -> bool:
+    """Return True when nothing declares the body to be in an encoding other than UTF-8."""
+    if body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:1] == b"\x00" or body[1:2] == b"\x00":
+        return False  # UTF-16/32 by its byte order mark or layout
+    charset = _CHARSET.search(headers.get("content-type", ""))
+    if charset and charset.group(1).lower() not in _UTF8_NAMES:
+        return False
+    declared = _XML_ENCODING.match(body[:512])
+    return not (declared and declared.group(1).decode().lower() not in _UTF8_NAMES)
+
+
+def _repair_utf8(body: bytes, headers: dict[str, str]) -> tuple[bytes, str | None]:
+    """Return the body with invalid UTF-8 replaced by U+FFFD, and a note, when it is UTF-8
+    with a few bad bytes; else the body unchanged and None."""
+    try:
+        body.decode("utf-8")
+        return body, None
+    except UnicodeDecodeError:
+        pass
+    if not _declared_utf8(body, headers):
+        return body, None
+    text = body.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - body.count("\ufffd".encode())
+    valid = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    if invalid >= max(valid, 1):
+        return body, None  # more like a legacy encoding mislabelled: feedparser's guess
+    return text.encode("utf-8"), (f"{invalid} invalid UTF-8 byte sequence"
+                                  f"{'s' if invalid != 1 else ''} replaced by U+FFFD; "
+                                  "the rest of the feed read as UTF-8")
 
 
 def _declares_entities(body: bytes, headers: dict[str, str] | None = None) -> bool:
@@ -152,6 +190,7 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
         raise ParseError(source.id, "refused: the feed's DOCTYPE declares entities "
                          "(entity expansion can blow up memory)")
     response_headers.setdefault("content-location", url)
+    body, repaired = _repair_utf8(body, response_headers)
     result = _json_feed(source, body) or feedparser.parse(
         io.BytesIO(body), response_headers=response_headers, sanitize_html=True,
         # the links inside entry HTML go with the HTML (it becomes text); the entry's own
@@ -175,7 +214,7 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
         if item is not None and item.id not in seen:
             seen.add(item.id)
             items.append(item)
-    notes: list[str] = []
+    notes: list[str] = [repaired] if repaired else []
     if result.get("bozo") and reason is not None:
         notes.append(f"feed is not well-formed, {len(items)} entries read anyway: "
                      f"{type(reason).__name__}: {str(reason)[:200]}")
