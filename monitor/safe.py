@@ -59,7 +59,7 @@ def stored(text: str | None) -> str:
 def url(value: Any) -> str:
     """Return the URL when it is http(s) with a host and no white space or controls, else ""."""
     text = str(value or "").strip()
-    if not text or _UNSAFE_LINE.search(text) or " " in text:
+    if not text or _UNSAFE_LINE.search(text) or any(ch.isspace() for ch in text):
         return ""
     try:
         parts = urlsplit(text)
