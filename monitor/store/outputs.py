@@ -9,9 +9,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..errors import StorageError
-from ..types import Deadline, Entity, SignalRow
+from ..types import AUTHORITIES, Deadline, Entity, SignalRow
 from .event_merges import live_event, merges
 from .sql import in_chunks
+
+_RANK = {a: i for i, a in enumerate(AUTHORITIES)}  # most binding first
 
 # What a SignalRow is made of (the order query_signals reads them in).
 _COLUMNS = """
@@ -133,14 +135,13 @@ def deadlines(db: Database, debate: str, start: str | None = None, end: str | No
     if end:
         sql += " AND signal_entities.value <= ?"
         args.append(end)
-    rank = {"final": 0, "proposed": 1, "official": 2, "news": 3, "commentary": 4}
     resolve = merges(db, debate)
     best: dict[tuple[str, str, str], tuple[int, Deadline]] = {}
     for day, kind, title, url, item_id, event_id, authority in db.execute(sql, args):
         event = live_event(event_id, resolve) if event_id else None
         key = (day, kind, event or item_id)
-        candidate = (rank.get(authority, 9), Deadline(day=day, kind=kind, title=title,
-                                                      url=url, item_id=item_id, event=event))
+        candidate = (_RANK.get(authority, 9), Deadline(day=day, kind=kind, title=title,
+                                                       url=url, item_id=item_id, event=event))
         if key not in best or candidate[0] < best[key][0]:
             best[key] = candidate
     return sorted((d for _, d in best.values()), key=lambda d: (d.day, d.kind, d.title))
