@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import ast
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from monitor import store
 from monitor.errors import StorageError
+from monitor.store.event_merges import live_event, merged_into
+from monitor.store.sql import in_chunks
 from monitor.types import Item, SourceRun, SourceState
 
 
@@ -93,3 +97,71 @@ def test_open_db_refuses_a_non_database(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StorageError, match="cannot open"):
         store.open_db(bad)
+
+
+def test_store_submodules_form_no_cycle():
+    """No store submodule imports the package, and their imports form no cycle."""
+    package = Path(store.__file__).parent
+    submodules = {p.stem for p in package.glob("*.py")} - {"__init__"}
+    deps: dict[str, set[str]] = {}
+    for name in submodules:
+        found: set[str] = set()
+        for node in ast.walk(ast.parse((package / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found |= {a.name for a in node.names} if node.module is None else {
+                    node.module.split(".")[0]}
+            elif isinstance(node, ast.ImportFrom) and node.module in ("monitor", "monitor.store"):
+                found.add("__init__")
+        assert not found - submodules, f"{name} imports the store package: {found}"
+        deps[name] = found
+
+    def reach(name: str, seen: frozenset[str]) -> None:
+        for other in deps[name]:
+            assert other not in seen, f"import cycle: {' -> '.join([*seen, other])}"
+            reach(other, seen | {other})
+
+    for name in submodules:
+        reach(name, frozenset({name}))
+
+
+@pytest.mark.parametrize(("count", "size", "expected"), [
+    pytest.param(0, 500, [], id="nothing"),
+    pytest.param(3, 500, [3], id="one-chunk"),
+    pytest.param(500, 500, [500], id="exactly-full"),
+    pytest.param(1201, 500, [500, 500, 201], id="three-chunks"),
+])
+def test_in_chunks_sizes(count, size, expected):
+    chunks = list(in_chunks([str(i) for i in range(count)], size))
+    assert [len(c) for _, c in chunks] == expected
+    assert all(marks == ",".join("?" * len(c)) for marks, c in chunks)
+
+
+def test_in_chunks_or_terms():
+    pairs = [("docket", "A"), ("docket", "B"), ("rin", "C")]
+    chunks = list(in_chunks(pairs, 2, "(kind = ? AND value = ?)", " OR "))
+    assert chunks == [("(kind = ? AND value = ?) OR (kind = ? AND value = ?)", pairs[:2]),
+                      ("(kind = ? AND value = ?)", pairs[2:])]
+
+
+def test_merges_are_followed_to_the_survivor():
+    resolve = {"a": "b", "b": "c", "x": "c", "y": "z"}
+    assert [live_event(e, resolve) for e in "abcxyz"] == ["c", "c", "c", "c", "z", "z"]
+    assert merged_into({"c"}, resolve) == {"a", "b", "x"}
+    assert merged_into({"z", "q"}, resolve) == {"y"}
+
+
+def test_event_membership_across_chunks(memdb):
+    """Events past one IN (...) chunk, and merged ones, are all found and follow merges."""
+    from monitor.types import Assignment, Plan
+
+    events = [f"e{i:04d}" for i in range(1200)]
+    plan = Plan(new_events=tuple((e, f"s:{i}") for i, e in enumerate(events)),
+                assignments=tuple(Assignment(item_id=f"s:{i}", event_id=e, role="member",
+                                             via="test") for i, e in enumerate(events)),
+                merges=(("e0001", "e0000", "test"), ("e0700", "e0001", "test")))
+    with store.transaction(memdb):
+        store.save_plan(memdb, plan, "d", "2026-01-01T00:00:00+00:00")
+    got = store.event_membership(memdb, "d", events)
+    assert sorted(got["e0000"]) == [("s:0", "member"), ("s:1", "member"), ("s:700", "member")]
+    assert "e0700" not in got and "e0001" not in got
+    assert sum(len(v) for v in got.values()) == 1200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
@@ -11,7 +12,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..types import EventScore, Item, Plan, Signal
-from . import _row_item, _row_signal
+from .event_merges import live_event, merged_into, merges
+from .items import item_from_row
+from .signals import signal_from_row
+from .sql import in_chunks
 
 # One row per relevant item: the item, its signal, when it was fetched, and its event (if any)
 _MEMBER_SQL = """
@@ -41,8 +45,8 @@ def _iter_members(db: Database, where: str, args: Sequence[Any]) -> Iterator[Mem
     signal_cols = [(i, c[2:]) for i, c in enumerate(cols) if c.startswith("s_")]
     fetched, event, role = cols.index("fetched_at"), cols.index("e_event_id"), cols.index("e_role")
     for values in cursor:
-        signal = _row_signal({c: values[i] for i, c in signal_cols})
-        item = _row_item({c: values[i] for i, c in item_cols})
+        signal = signal_from_row({c: values[i] for i, c in signal_cols})
+        item = item_from_row({c: values[i] for i, c in item_cols})
         yield item, signal, values[fetched], values[event], values[role]
 
 
@@ -67,9 +71,7 @@ def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], sta
     between ``start`` and ``end`` (the neighbourhood clustering compares against)."""
     found: dict[str, MemberRow] = {}
     pairs = sorted(set(keys))
-    for i in range(0, len(pairs), 200):
-        chunk = pairs[i:i + 200]
-        clause = " OR ".join("(kind = ? AND value = ?)" for _ in chunk)
+    for clause, chunk in in_chunks(pairs, 200, "(kind = ? AND value = ?)", " OR "):
         args = [debate] + [v for pair in chunk for v in pair]
         for row in _members(db, " AND event_items.event_id IS NOT NULL AND signals.item_id IN "
                             f"(SELECT item_id FROM signal_entities WHERE debate = ? AND "
@@ -79,12 +81,6 @@ def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], sta
                         "items.published BETWEEN ? AND ?", [debate, start, end]):
         found[row[0].id] = row
     return list(found.values())
-
-
-def merges(db: Database, debate: str) -> dict[str, str]:
-    """Return {merged event: the event it was merged into}."""
-    return {r[0]: r[1] for r in db.execute(
-        "SELECT from_event, into_event FROM event_merges WHERE debate = ?", [debate])}
 
 
 def save_plan(db: Database, plan: Plan, debate: str, at: str) -> None:
@@ -104,33 +100,21 @@ def save_plan(db: Database, plan: Plan, debate: str, at: str) -> None:
               "reason": why} for f, t, why in plan.merges), ignore=True)
 
 
-def _live(event_id: str, resolve: dict[str, str]) -> str:
-    seen = set()
-    while event_id in resolve and event_id not in seen:
-        seen.add(event_id)
-        event_id = resolve[event_id]
-    return event_id
-
-
 def event_members(db: Database, debate: str, event_ids: Iterable[str] | None = None
                   ) -> dict[str, list[MemberRow]]:
     """Return the members of live events (merged events' members count for the survivor)."""
     resolve = merges(db, debate)
-    wanted = None if event_ids is None else {_live(e, resolve) for e in event_ids}
+    wanted = None if event_ids is None else {live_event(e, resolve) for e in event_ids}
     grouped: dict[str, list[MemberRow]] = defaultdict(list)
     if wanted is None:
         rows = _members(db, " AND event_items.event_id IS NOT NULL", [debate])
     else:
-        everyone = set(wanted) | {f for f, t in resolve.items() if _live(t, resolve) in wanted}
         rows = []
-        ids = sorted(everyone)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            rows += _members(db, f" AND event_items.event_id IN ({','.join('?' * len(chunk))})",
-                             [debate, *chunk])
+        for marks, chunk in in_chunks(sorted(wanted | merged_into(wanted, resolve))):
+            rows += _members(db, f" AND event_items.event_id IN ({marks})", [debate, *chunk])
     for row in rows:
         assert row[3] is not None
-        grouped[_live(row[3], resolve)].append(row)
+        grouped[live_event(row[3], resolve)].append(row)
     return dict(grouped)
 
 
@@ -139,15 +123,13 @@ def event_membership(db: Database, debate: str, event_ids: Iterable[str]
     """Return (item id, role) of the members of live events, merged ones included: the
     light query, for when most members are already at hand."""
     resolve = merges(db, debate)
-    wanted = {_live(e, resolve) for e in event_ids}
-    everyone = sorted(set(wanted) | {f for f in resolve if _live(f, resolve) in wanted})
+    wanted = {live_event(e, resolve) for e in event_ids}
     grouped: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for i in range(0, len(everyone), 500):
-        chunk = everyone[i:i + 500]
+    for marks, chunk in in_chunks(sorted(wanted | merged_into(wanted, resolve))):
         for item_id, event_id, role in db.execute(
-                f"SELECT item_id, event_id, role FROM event_items WHERE debate = ? AND "
-                f"event_id IN ({','.join('?' * len(chunk))})", [debate, *chunk]):
-            grouped[_live(event_id, resolve)].append((item_id, role))
+                "SELECT item_id, event_id, role FROM event_items WHERE debate = ? AND "
+                f"event_id IN ({marks})", [debate, *chunk]):
+            grouped[live_event(event_id, resolve)].append((item_id, role))
     return dict(grouped)
 
 
@@ -155,15 +137,25 @@ def member_rows(db: Database, debate: str, item_ids: Iterable[str]) -> dict[str,
     """Return the member rows of the given items, by item id."""
     ids = sorted(set(item_ids))
     out: dict[str, MemberRow] = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for row in _members(db, f" AND signals.item_id IN ({','.join('?' * len(chunk))})",
-                            [debate, *chunk]):
+    for marks, chunk in in_chunks(ids):
+        for row in _members(db, f" AND signals.item_id IN ({marks})", [debate, *chunk]):
             out[row[0].id] = row
     return out
 
 
 _SCORE_JSON = ("topics", "stance_mix")
+
+
+def _score_rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Return a cursor's event_scores rows as dicts, their JSON columns decoded."""
+    cols = [c[0] for c in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(cols, values, strict=True))
+        for key in _SCORE_JSON:
+            row[key] = json.loads(row[key] or "null")
+        rows.append(row)
+    return rows
 
 
 def _score_row(score: EventScore, debate: str) -> dict[str, Any]:
@@ -191,14 +183,7 @@ def latest_scores(db: Database, debate: str, events: Iterable[str] | None = None
             "SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
             "WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
             "(SELECT from_event FROM event_merges WHERE debate = ?)", [debate, debate])
-    cols = [c[0] for c in cursor.description]
-    out = {}
-    for values in cursor.fetchall():
-        row = dict(zip(cols, values, strict=True))
-        for key in _SCORE_JSON:
-            row[key] = json.loads(row[key] or "null")
-        out[row["event_id"]] = row
-    return out
+    return {row["event_id"]: row for row in _score_rows(cursor)}
 
 
 def save_scores(db: Database, scores: Sequence[EventScore], debate: str,
@@ -227,25 +212,19 @@ def timeline(db: Database, debate: str, since: str | None = None) -> list[dict[s
 def get_event(db: Database, debate: str, event_id: str) -> dict[str, Any] | None:
     """Return one event (following merges): its latest score, score history, members, merges."""
     resolve = merges(db, debate)
-    live = _live(event_id, resolve)
+    live = live_event(event_id, resolve)
     if not db.execute("SELECT 1 FROM events WHERE id = ? AND debate = ?",
                       [live, debate]).fetchone():
         return None
-    cursor = db.execute("SELECT * FROM event_scores WHERE event_id = ? ORDER BY id", [live])
-    cols = [c[0] for c in cursor.description]
-    history = []
-    for values in cursor.fetchall():
-        row = dict(zip(cols, values, strict=True))
-        for key in _SCORE_JSON:
-            row[key] = json.loads(row[key] or "null")
-        history.append(row)
+    history = _score_rows(db.execute(
+        "SELECT * FROM event_scores WHERE event_id = ? ORDER BY id", [live]))
     members = event_members(db, debate, [live]).get(live, [])
+    member_ids = {m[0].id for m in members}
     via = {r[0]: (r[1], r[2]) for r in db.execute(
         "SELECT item_id, role, via FROM event_items WHERE debate = ?", [debate])
-        if r[0] in {m[0].id for m in members}}
+        if r[0] in member_ids}
     return {
-        "id": live, "requested": event_id, "merged_from": sorted(
-            f for f, t in resolve.items() if _live(t, resolve) == live),
+        "id": live, "requested": event_id, "merged_from": sorted(merged_into({live}, resolve)),
         "latest": history[-1] if history else None, "history": history,
         "members": [(m[0], m[1], via.get(m[0].id, ("member", ""))) for m in members],
     }

@@ -8,9 +8,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import Deadline, Entity, SignalRow
-from . import StorageError
-from .events import _live, merges
+from ..errors import StorageError
+from ..types import AUTHORITIES, Deadline, Entity, SignalRow
+from .event_merges import live_event, merges
+from .sql import in_chunks
+
+_RANK = {a: i for i, a in enumerate(AUTHORITIES)}  # most binding first
 
 # What a SignalRow is made of (the order query_signals reads them in).
 _COLUMNS = """
@@ -109,7 +112,7 @@ def query_signals(
         id=r[0], title=r[1], url=r[2], source=r[3], published=r[4], summary=r[5] or "",
         relevance=r[6], topics=tuple(json.loads(r[7] or "[]")), stance=r[8], authority=r[9],
         entities=tuple(Entity(**e) for e in json.loads(r[10] or "[]")),
-        event=_live(r[11], resolve) if r[11] else None, draft=bool(r[12])) for r in rows]
+        event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12])) for r in rows]
 
 
 def deadlines(db: Database, debate: str, start: str | None = None, end: str | None = None
@@ -132,14 +135,13 @@ def deadlines(db: Database, debate: str, start: str | None = None, end: str | No
     if end:
         sql += " AND signal_entities.value <= ?"
         args.append(end)
-    rank = {"final": 0, "proposed": 1, "official": 2, "news": 3, "commentary": 4}
     resolve = merges(db, debate)
     best: dict[tuple[str, str, str], tuple[int, Deadline]] = {}
     for day, kind, title, url, item_id, event_id, authority in db.execute(sql, args):
-        event = _live(event_id, resolve) if event_id else None
+        event = live_event(event_id, resolve) if event_id else None
         key = (day, kind, event or item_id)
-        candidate = (rank.get(authority, 9), Deadline(day=day, kind=kind, title=title,
-                                                      url=url, item_id=item_id, event=event))
+        candidate = (_RANK.get(authority, 9), Deadline(day=day, kind=kind, title=title,
+                                                       url=url, item_id=item_id, event=event))
         if key not in best or candidate[0] < best[key][0]:
             best[key] = candidate
     return sorted((d for _, d in best.values()), key=lambda d: (d.day, d.kind, d.title))
@@ -148,13 +150,11 @@ def deadlines(db: Database, debate: str, start: str | None = None, end: str | No
 def already_sent(db: Database, debate: str, recipients: str, item_ids: Iterable[str]
                  ) -> set[str]:
     """Return which of the items were already mailed to this recipient list."""
-    ids = list(item_ids)
     found: set[str] = set()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    for marks, chunk in in_chunks(list(item_ids)):
         found.update(r[0] for r in db.execute(
-            f"SELECT item_id FROM digest_log WHERE debate = ? AND recipients = ? AND item_id "
-            f"IN ({','.join('?' * len(chunk))})", [debate, recipients, *chunk]))
+            "SELECT item_id FROM digest_log WHERE debate = ? AND recipients = ? AND item_id "
+            f"IN ({marks})", [debate, recipients, *chunk]))
     return found
 
 

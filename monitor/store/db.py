@@ -1,0 +1,56 @@
+"""Opening the database (WAL, migrated), transactions, and its health and schema version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..errors import StorageError
+from .migrations import MIGRATIONS
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> Database:
+    """Return the database at ``path`` (created if absent), in WAL mode, migrated."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = Database(sqlite3.connect(str(path), timeout=30, check_same_thread=False))
+        if str(path) != ":memory:":
+            db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute("PRAGMA foreign_keys = ON")
+        if migrate:
+            MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as e:
+        raise StorageError(f"{path}: cannot open the database: {e}") from e
+    return db
+
+
+def memory_db() -> Database:
+    """Return a migrated in-memory database (for tests)."""
+    db = Database(memory=True)
+    MIGRATIONS.apply(db)
+    return db
+
+
+def transaction(db: Database) -> Any:
+    """Return a context manager wrapping writes in one transaction."""
+    return db.atomic()
+
+
+def schema_version(db: Database) -> int:
+    """Return how many of this project's migrations the database has applied."""
+    return len(MIGRATIONS.applied(db))
+
+
+def pending_migrations(db: Database) -> list[str]:
+    """Return the names of migrations not yet applied."""
+    return [m.name for m in MIGRATIONS.pending(db)]
+
+
+def integrity_check(db: Database) -> str:
+    """Return the result of PRAGMA integrity_check ('ok' when healthy)."""
+    return "; ".join(r[0] for r in db.execute("PRAGMA integrity_check").fetchall())

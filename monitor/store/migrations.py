@@ -1,0 +1,99 @@
+"""The schema, as numbered sqlite-utils migrations applied in order on open."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("monitor")
+SCHEMA_VERSION = 6
+
+
+@MIGRATIONS(name="0001_crawl")
+def _m0001_crawl(db: Database) -> None:
+    db.table("source_state").create({
+        "source_id": str, "etag": str, "last_modified": str, "status": str,
+        "last_attempt": str, "last_success": str, "last_error": str, "error_count": int,
+        "next_attempt": str, "last_http_status": int,
+    }, pk="source_id")
+    db.table("fetch_log").create({
+        "id": int, "source_id": str, "started": str, "status": str, "http_status": int,
+        "bytes": int, "pages": int, "items_seen": int, "items_new": int, "duration_ms": int,
+        "error": str, "notes": str,
+    }, pk="id")
+    db.table("fetch_log").create_index(["source_id", "started"])
+    db.table("items").create({
+        "id": str, "source_id": str, "guid": str, "url": str, "title": str, "summary": str,
+        "published": str, "fetched_at": str, "kind": str, "extra": str,
+    }, pk="id")
+    db.table("items").create_index(["source_id", "guid"], unique=True)
+    db.table("items").create_index(["published"])
+    db.table("items").create_index(["url"])
+    db.table("items").enable_fts(["title", "summary"], create_triggers=True, tokenize="porter")
+    db.table("backfill_windows").create({
+        "source_id": str, "start": str, "end": str, "items": int, "done_at": str,
+        "note": str,
+    }, pk=("source_id", "start", "end"))
+
+
+@MIGRATIONS(name="0002_signals")
+def _m0002_signals(db: Database) -> None:
+    db.table("signals").create({
+        "item_id": str, "debate": str, "version": str, "relevance": float, "relevant": int,
+        "topics": str, "topic_cues": str, "stance": str, "stance_cues": str, "authority": str,
+        "authority_reason": str, "entities": str, "classified_at": str,
+    }, pk=("item_id", "debate"))
+    db.table("signals").create_index(["debate", "relevant"])
+    db.table("signal_entities").create({
+        "item_id": str, "debate": str, "kind": str, "value": str,
+    }, pk=("item_id", "debate", "kind", "value"))
+    db.table("signal_entities").create_index(["kind", "value"])
+
+
+@MIGRATIONS(name="0003_events")
+def _m0003_events(db: Database) -> None:
+    # Append-only: events are never deleted or rewritten; membership, merges and scores are
+    # added as rows. What an event is at a moment lives in its latest event_scores row.
+    db.table("events").create({
+        "id": str, "debate": str, "created_at": str, "anchor_item": str,
+    }, pk="id")
+    db.table("events").create_index(["debate"])
+    db.table("event_items").create({
+        "item_id": str, "debate": str, "event_id": str, "role": str, "via": str,
+        "added_at": str,
+    }, pk=("item_id", "debate"))
+    db.table("event_items").create_index(["event_id"])
+    db.table("event_merges").create({
+        "from_event": str, "into_event": str, "debate": str, "merged_at": str, "reason": str,
+    }, pk="from_event")
+    db.table("event_scores").create({
+        "id": int, "event_id": str, "debate": str, "computed_at": str, "title": str,
+        "date": str, "kind": str, "authority": str, "topics": str, "stance_mix": str,
+        "items": int, "outlets": int, "echo": int, "attention": float,
+        "peak_attention": float, "velocity": float, "raw": float, "noise": float,
+        "percentile": float, "reference_events": int, "first_seen": str, "last_seen": str,
+    }, pk="id")
+    db.table("event_scores").create_index(["event_id", "id"])
+    db.table("event_scores").create_index(["debate", "date"])
+
+
+@MIGRATIONS(name="0004_outputs")
+def _m0004_outputs(db: Database) -> None:
+    # Which items went to which recipients, so a digest never sends them twice.
+    db.table("digest_log").create({
+        "recipients": str, "item_id": str, "debate": str, "sent_at": str, "subject": str,
+    }, pk=("recipients", "item_id", "debate"))
+    db.table("items").create_index(["fetched_at"])
+
+
+@MIGRATIONS(name="0005_jobs")
+def _m0005_jobs(db: Database) -> None:
+    # When each daemon job last ran, so `daemon --once` knows what is due.
+    db.table("job_runs").create({"job": str, "last_run": str, "status": str}, pk="job")
+
+
+@MIGRATIONS(name="0006_item_time_index")
+def _m0006_item_time_index(db: Database) -> None:
+    # Queries by period read items by their time (published, else fetched): index that.
+    db.execute("CREATE INDEX IF NOT EXISTS idx_items_time ON items "
+               "(coalesce(published, fetched_at))")

@@ -1,0 +1,67 @@
+"""Per-source bookkeeping: source state, the fetch log, done backfill windows, daemon job runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..types import SourceRun, SourceState
+from .sql import fields, write
+
+
+def get_states(db: Database) -> dict[str, SourceState]:
+    """Return the stored state of every source that has run, by source id."""
+    names = SourceState.__dataclass_fields__
+    return {
+        row["source_id"]: SourceState(**{k: v for k, v in row.items() if k in names})
+        for row in db.table("source_state").rows
+    }
+
+
+def save_state(db: Database, state: SourceState) -> None:
+    """Insert or replace a source's state (call inside a transaction)."""
+    write(db, "source_state", [fields(state)], conflict=("source_id",))
+
+
+def get_fetch_log(db: Database, source_id: str | None = None, limit: int = 50
+                  ) -> list[dict[str, Any]]:
+    """Return the newest fetch-log rows, optionally for one source."""
+    where, args = ("source_id = ?", [source_id]) if source_id else (None, [])
+    return list(db.table("fetch_log").rows_where(where, args, order_by="id desc", limit=limit))
+
+
+def log_run(db: Database, run: SourceRun, items_new: int) -> None:
+    """Append a source's run to the fetch log (call inside a transaction)."""
+    log = fields(run)
+    log["started"] = run.started.isoformat()
+    log["items_new"] = items_new
+    log["notes"] = "\n".join(run.notes) or None
+    write(db, "fetch_log", [log])
+
+
+def done_windows(db: Database, source_id: str) -> set[tuple[str, str]]:
+    """Return the backfill windows of a source already stored."""
+    return {(r["start"], r["end"]) for r in
+            db.table("backfill_windows").rows_where("source_id = ?", [source_id])}
+
+
+def save_window(db: Database, source_id: str, window: tuple[str, str, str | None], items: int,
+                done_at: str) -> None:
+    """Mark a backfill window = (start, end, note) done (call inside a transaction)."""
+    db.table("backfill_windows").upsert({
+        "source_id": source_id, "start": window[0], "end": window[1], "items": items,
+        "done_at": done_at, "note": window[2],
+    }, pk=("source_id", "start", "end"))
+
+
+def job_last_run(db: Database, job: str) -> str | None:
+    """Return when a daemon job last ran (ISO UTC), or None."""
+    row = db.execute("SELECT last_run FROM job_runs WHERE job = ?", [job]).fetchone()
+    return row[0] if row else None
+
+
+def save_job_run(db: Database, job: str, at: str, status: str) -> None:
+    """Record a daemon job's run."""
+    with db.atomic():
+        db.table("job_runs").upsert({"job": job, "last_run": at, "status": status}, pk="job")

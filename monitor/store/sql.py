@@ -1,0 +1,60 @@
+"""The SQL helpers every store module writes through: prepared inserts, JSON text, and
+chunked ``IN (...)`` lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+
+T = TypeVar("T")
+CHUNK = 500  # values per IN (...) list: well under SQLite's limit on bound parameters
+
+
+def fields(obj: Any) -> dict[str, Any]:
+    """Return a dataclass's fields as a new dict, one level deep (``asdict`` deep-copies every
+    value, which the writes do not need)."""
+    return dict(vars(obj))
+
+
+def dumps(value: Any) -> str:
+    """Return ``value`` as the JSON text a column stores: keys sorted, non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def in_chunks(values: Sequence[T], size: int = CHUNK, mark: str = "?", sep: str = ","
+              ) -> Iterator[tuple[str, Sequence[T]]]:
+    """Yield (placeholders, chunk) for each run of ``size`` values: ``mark`` once per value of
+    the chunk, joined by ``sep`` (an ``IN (...)`` list by default, or an OR of terms)."""
+    for i in range(0, len(values), size):
+        chunk = values[i:i + size]
+        yield sep.join([mark] * len(chunk)), chunk
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...], verb: str, conflict: tuple[str, ...]
+                ) -> str:
+    cols = ", ".join(f"[{c}]" for c in columns)
+    sql = f"{verb} INTO [{table}] ({cols}) VALUES ({', '.join('?' * len(columns))})"
+    if conflict:
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in conflict)
+        sql += f" ON CONFLICT ({', '.join(f'[{c}]' for c in conflict)}) DO UPDATE SET {updates}"
+    return sql
+
+
+def write(db: Database, table: str, rows: Sequence[dict[str, Any]], *, verb: str = "INSERT",
+          conflict: tuple[str, ...] = ()) -> None:
+    """Write rows that share their keys with one prepared statement: ``verb`` is INSERT,
+    INSERT OR IGNORE or INSERT OR REPLACE; ``conflict`` names the key columns of an upsert.
+
+    The writes of a source's run go through here rather than sqlite-utils' insert_all and
+    upsert, which read the table's schema again on every call: on a crawl of many small
+    sources that bookkeeping was most of the single writer thread's time."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    db.conn.executemany(_insert_sql(table, columns, verb, conflict),
+                        [tuple(r[c] for c in columns) for r in rows])
