@@ -30,13 +30,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import cluster, logs, store
-from .classify import classify, compile_debate
-from .config import Config, Settings, api_key, default_role
-from .errors import FetchError, ParseError, SourceError
-from .fetch import Sleep, fetch
-from .parse import parse
-from .types import (
+from .. import cluster, logs, store
+from ..classify import classify, compile_debate
+from ..config import Config, Settings, api_key, default_role
+from ..errors import FetchError, ParseError, SourceError
+from ..fetch import Sleep, fetch
+from ..parse import parse
+from ..types import (
     Debate,
     Fetched,
     Item,
