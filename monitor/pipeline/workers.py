@@ -29,14 +29,19 @@ PARALLEL_PARSE_MIN = 8  # sources due before parsing moves to worker processes
 
 
 class WorkerSignals:
-    """Signals the parse workers computed alongside the items they parsed, kept until the
-    storing thread takes those of the new items (or forgets those of a source's known ones).
+    """Signals the parse workers computed for the items they parsed, held (per source, by item
+    id) until the storing thread takes those of the new items or forgets the source's rest.
 
-    An entry is used only for the very Item object it was computed from, so a signal can never
-    stand for other text."""
+    An item's id names the very Item its signal was computed from: collect() keeps the parsed
+    Item objects as they came back; both this cache and store.save_items keep the first item
+    of each id in parse order; and the only parsed page collect() drops (a repeat of an
+    earlier page) is the last one it parses, so it never holds the first of an id that is
+    kept. A signal is a pure function of its item, the debate and the source's role, so the
+    one taken here is the one the storing thread would compute.
+    """
 
     def __init__(self) -> None:
-        self._by_source: dict[str, dict[str, tuple[Item, Signal]]] = {}
+        self._by_source: dict[str, dict[str, Signal]] = {}
         self._lock = threading.Lock()
 
     def add(self, source_id: str, items: Sequence[Item], signals: Sequence[Signal]) -> None:
@@ -44,7 +49,7 @@ class WorkerSignals:
         with self._lock:
             kept = self._by_source.setdefault(source_id, {})
             for item, sig in zip(items, signals, strict=True):
-                kept.setdefault(item.id, (item, sig))
+                kept.setdefault(item.id, sig)
 
     def forget(self, source_id: str) -> None:
         """Drop what is held for a source (its run is stored)."""
@@ -60,8 +65,8 @@ class WorkerSignals:
             with self._lock:
                 for item in items:
                     hit = self._by_source.get(item.source_id, {}).get(item.id)
-                    if hit is not None and hit[0] is item:
-                        done.append(hit[1])
+                    if hit is not None:
+                        done.append(hit)
                     else:
                         rest.append(item)
             return done + (classify_items(rest) if rest else [])
