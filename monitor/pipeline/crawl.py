@@ -47,6 +47,7 @@ def missing_key(source: Source) -> str | None:
 
 
 def _skip(source: Source, reason: str, now: datetime) -> SourceRun:
+    """Return the run of a source skipped for ``reason``."""
     return SourceRun(source_id=source.id, status="skipped", started=now, notes=(reason,))
 
 
@@ -247,6 +248,7 @@ def store_all(db: Database, config: Config, due: Sequence[Source],
 
 
 def _log_run(r: SourceRun) -> None:
+    """Log a stored run as one `source_run` event (a warning when it failed)."""
     level = logging.WARNING if r.status == "error" else logging.INFO
     logs.event(log, "source_run", level, source=r.source_id, status=r.status,
                http=r.http_status, pages=r.pages, items=r.items_seen, new=r.items_new,
