@@ -325,3 +325,16 @@ def test_every_command_on_a_terminal_shows_no_raw_control(hostile, args) -> None
     assert code == 0, screen
     visible = STYLE.sub("", screen).replace("\r\n", "\n")
     assert not RAW.search(visible.replace("\n", "")), repr(RAW.findall(visible)[:5])
+
+
+def test_a_redirect_to_another_host_is_noted_in_the_fetch_log(db) -> None:
+    with Wire({"/feed.xml": body(plain_feed("Moved"))}) as target:
+        moved = f"http://localhost:{target.base.rsplit(':', 1)[1]}/feed.xml"
+        with Wire({"/old.xml": lambda conn, stop: conn.sendall(
+                f"HTTP/1.1 301 Moved\r\nLocation: {moved}\r\nContent-Length: 0\r\n"
+                "Connection: close\r\n\r\n".encode())}) as wire:
+            runs = run(db, wire, TIGHT, "/old.xml")
+    assert runs["old-xml"].status == "ok"  # type: ignore[attr-defined]
+    assert "redirected to host localhost" in runs["old-xml"].notes  # type: ignore
+    log = list(db["fetch_log"].rows)  # type: ignore[attr-defined]
+    assert "redirected to host localhost" in str(log[-1])

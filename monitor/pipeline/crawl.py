@@ -143,6 +143,7 @@ def collect(
                 first = fetched
             if fetched.attempts > 1:
                 notes.append(f"page {pages} took {fetched.attempts} attempts")
+            notes.extend(n for n in fetched.notes if n not in notes)
             seen_urls.add(fetched.url)
             parsed = parser(source, fetched)
             notes.extend(parsed.notes)
