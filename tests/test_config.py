@@ -1,10 +1,21 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.config import FR_DOCUMENTS_URL, SETTING_HELP, load_config, parse_interval
+from monitor.config import (
+    FR_DOCUMENTS_URL,
+    SETTING_HELP,
+    check_cron,
+    daemon_settings,
+    load_config,
+    parse_duration,
+    parse_interval,
+    parse_since,
+    smtp_settings,
+)
 from monitor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,3 +137,101 @@ def test_base_placeholder_and_query_lists(tmp_path):
 def test_every_setting_has_help():
     assert all(SETTING_HELP.values())
     assert "max_body_bytes" in SETTING_HELP
+
+
+# --- every section is validated at load --------------------------------------------------------
+
+SMTP = "smtp:\n  host: 127.0.0.1\n  from: monitor@example.org\n  to: [analyst@example.org]\n"
+
+BAD_SECTIONS = {
+    "digest failing_after": ("sources: []\ndigest:\n  failing_after: often\n",
+                             "entry digest, key 'failing_after'", 3),
+    "digest unknown key": ("sources: []\ndigest:\n  failing_afer: 1d\n",
+                           "entry digest, key 'failing_afer'", 3),
+    "daemon cron": ("sources: []\ndaemon:\n  digest:\n    cron: every morning\n    send: false\n",
+                    "entry daemon, key 'digest.cron'", 4),
+    "daemon cron out of range": ("sources: []\ndaemon:\n  digest:\n    cron: '0 24 * * *'\n"
+                                 "    send: false\n", "key 'digest.cron'", 4),
+    "daemon timezone": ("sources: []\ndaemon:\n  timezone: Mars/Olympus_Mons\n",
+                        "entry daemon, key 'timezone'", 3),
+    "daemon timezone a directory": ("sources: []\ndaemon:\n  timezone: America\n",
+                                    "key 'timezone'", 3),
+    "daemon jitter": ("sources: []\ndaemon:\n  jitter: a while\n", "key 'jitter'", 3),
+    "daemon digest period": ("sources: []\ndaemon:\n  digest:\n    cron: '0 7 * * 1-5'\n"
+                             "    since: fortnight\n    send: false\n",
+                             "entry daemon, key 'digest.since'", 5),
+    "daemon digest format": ("sources: []\ndaemon:\n  digest:\n    cron: '0 7 * * 1-5'\n"
+                             "    format: pdf\n    send: false\n", "key 'digest.format'", 5),
+    "daemon digest mailed without smtp": ("sources: []\ndaemon:\n  digest:\n"
+                                          "    cron: '0 7 * * 1-5'\n    send: true\n",
+                                          "key 'digest.send'", 5),
+    "smtp port": (f"sources: []\n{SMTP}  port: 99999\n", "entry smtp, key 'port'", 6),
+    "smtp security": (f"sources: []\n{SMTP}  security: carrier-pigeon\n",
+                      "entry smtp, key 'security'", 6),
+    "smtp address": ("sources: []\nsmtp:\n  host: 127.0.0.1\n  from: monitor@example.org\n"
+                     "  to: [analyst]\n", "entry smtp, key 'to'", 5),
+    "source cron out of range": ("sources:\n  - id: a\n    kind: feed\n    url: http://x/\n"
+                                 "    cron: '0 7 * * 7'\n", "entry #1 (a), key 'cron'", 5),
+    "noise section": ("sources: []\nnoise:\n  window: 28\n", "key 'noise'", 2),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SECTIONS), ids=list(BAD_SECTIONS))
+def test_every_section_is_validated_at_load(tmp_path, case):
+    text, expected, line = BAD_SECTIONS[case]
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert f"{path}:{line}" in message and info.value.line == line
+    assert expected in message
+
+
+def test_sections_read_at_load(tmp_path):
+    path = write(tmp_path, f"sources: []\n{SMTP}daemon:\n  timezone: America/New_York\n"
+                 "  misfire_grace_time: 10m\n  digest: {cron: '0 7 * * 1-5', since: 7d}\n"
+                 "digest:\n  failing_after: 2d\n")
+    config = load_config(path)
+    assert smtp_settings(config).to == ("analyst@example.org",)
+    assert smtp_settings(config).port == 587
+    settings = daemon_settings(config)
+    assert settings.timezone == "America/New_York" and settings.misfire_grace_time == 600
+    assert settings.digest_cron == "0 7 * * 1-5" and settings.digest_since == "7d"
+    assert settings.digest_send
+
+
+def test_no_smtp_section_fails_only_when_mail_is_sent(tmp_path):
+    config = load_config(write(tmp_path, "sources: []\n"))
+    assert daemon_settings(config).digest_cron is None
+    with pytest.raises(ConfigError, match="no smtp section"):
+        smtp_settings(config)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("10s", 10), ("30m", 1800), (0, 0), (2.5, 2.5), ("1.5h", 5400), ("1w", 604800),
+])
+def test_parse_duration(value, seconds):
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize(("value", "days"), [("48h", 2), ("30d", 30), ("12w", 84), ("1y", 365)])
+def test_parse_since(value, days):
+    now = datetime(2026, 11, 2, 12, 0)
+    assert parse_since(value, now) == (now - timedelta(days=days)).isoformat()
+    assert parse_since("all", now) is None
+    assert parse_since("2024-01-31", now) == "2024-01-31"
+    with pytest.raises(ValueError, match="is not a period"):
+        parse_since("30m", now)
+
+
+@pytest.mark.parametrize("line", ["0 7 * * 1-5", "*/15 * * * *", "5 */6 * * *",
+                                  "0 0 1,15 jan-jun mon", "59 23 31 12 0-6"])
+def test_check_cron_accepts(line):
+    assert check_cron(line) == line
+
+
+@pytest.mark.parametrize("line", ["every morning", "0 7 * *", "60 * * * *", "0 24 * * *",
+                                  "0 0 0 * *", "0 0 * 13 *", "0 0 * * 7", "*/90 * * * *", 7])
+def test_check_cron_refuses(line):
+    with pytest.raises(ValueError):
+        check_cron(line)
