@@ -235,3 +235,28 @@ def test_check_cron_accepts(line):
 def test_check_cron_refuses(line):
     with pytest.raises(ValueError):
         check_cron(line)
+
+
+@pytest.mark.parametrize("query, message", [
+    ("{per_page: 1}", "query per_page 1 must be one whole number from 2 to 1000"),
+    ("{per_page: 5000}", "query per_page 5000 must be one whole number"),
+    ("{per_page: lots}", "query per_page lots must be one whole number"),
+])
+def test_per_page_is_checked_in_the_query_too(tmp_path, query, message):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - id: fr\n    kind: federal_register\n"
+                    f"    query: {query}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_per_page_in_the_query_is_the_figure_backfill_uses(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - {id: fr, kind: federal_register, query: {per_page: 50}}\n"
+                    "  - {id: both, kind: federal_register, query: {per_page: 50},"
+                    " options: {per_page: 60}}\n")
+    with pytest.raises(ConfigError, match="set it in one place"):
+        load_config(path)
+    path.write_text("sources:\n  - {id: fr, kind: federal_register, query: {per_page: 50}}\n")
+    source = load_config(path).sources[0]
+    assert source.options["per_page"] == 50 and ("per_page", "50") in source.query

@@ -93,10 +93,7 @@ def read_source(raw: Any, place: Place, base_url: str | None) -> Source:
         query = _query_pairs(raw.get("query"))
     except ValueError as e:
         raise place.error(str(e), "query") from e
-    per_page = options.get("per_page", 200)
-    if not is_number(per_page, whole=True) or not 2 <= per_page <= 1000:
-        # Outside 2..1000 the API silently answers 20 per page (sources.md A.2).
-        raise place.error("per_page must be a whole number from 2 to 1000", "options")
+    options = _per_page(options, query, place)
     if kind == "federal_register" and options.get("endpoint", "documents") == "documents":
         query = _fr_defaults(query, options)
     weight = raw.get("weight", 1.0)
@@ -120,6 +117,27 @@ def read_source(raw: Any, place: Place, base_url: str | None) -> Source:
     return Source(id=sid, kind=kind, url=url, interval=interval, query=query,
                   options=dict(options), weight=float(weight), api_key_env=key_env,
                   enabled=enabled, role=role, cron=cron)
+
+
+def _per_page(options: Mapping[str, Any], query: tuple[tuple[str, str], ...],
+              place: Place) -> Mapping[str, Any]:
+    """Return the options with per_page checked wherever it is set (options or query).
+
+    Outside 2..1000 the API silently answers 20 per page (sources.md A.2), and backfill
+    plans its windows on the figure, so a bad or conflicting one is refused here."""
+    per_page = options.get("per_page", 200)
+    if not is_number(per_page, whole=True) or not 2 <= per_page <= 1000:
+        raise place.error("per_page must be a whole number from 2 to 1000", "options")
+    asked = [v for k, v in query if k == "per_page"]
+    if not asked:
+        return options
+    if len(asked) > 1 or not asked[0].strip().isdigit() or not 2 <= int(asked[0]) <= 1000:
+        raise place.error(f"query per_page {', '.join(asked)} must be one whole number from "
+                          "2 to 1000", "query")
+    if "per_page" in options and int(options["per_page"]) != int(asked[0]):
+        raise place.error(f"per_page is {asked[0]} in query but {options['per_page']} in "
+                          "options: set it in one place", "query")
+    return {**options, "per_page": int(asked[0])}
 
 
 def _url(url: Any, kind: str, options: Mapping[str, Any], place: Place,
