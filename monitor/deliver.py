@@ -1,4 +1,4 @@
-"""Deliver a digest: build the period's report, mail it, remember what was sent."""
+"""Deliver a digest: build the period's report, render it, mail it, remember what was sent."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 log = logging.getLogger("monitor.digest")
+DIGEST_FORMATS = ("md", "html", "text")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,18 @@ def digest_subject(rep: Report) -> str:
     start = rep.since[:10] if rep.since else "all"
     return (f"[monitor] {rep.debate_title[:60]}: {start} to {rep.until[:10]}, "
             f"Noise Level {rep.noise_level}")
+
+
+def render_digest(rep: Report, fmt: str) -> str:
+    """Return the digest drawn in one of DIGEST_FORMATS."""
+    draw = {"md": render.digest_markdown, "html": render.digest_html,
+            "text": render.digest_text}
+    return draw[fmt](rep)
+
+
+def feed_id(debate: str) -> str:
+    """Return the Atom feed's id: a tag URI of the debate, the same on every run."""
+    return f"tag:monitor.local,2026:{debate}"
 
 
 def deliver_digest(db: Database, config: Config, since: str | None, *,

@@ -1,4 +1,5 @@
-"""The bundled sample corpus, served from a loopback HTTP server so the real fetch code runs.
+"""The demo: the bundled sample corpus, served from a loopback HTTP server so the real fetch
+code runs, through the whole pipeline into every output.
 
 Every body has the text ``{base}`` replaced by the server's base URL, so pagination links and
 source URLs point back at the server. Responses carry an ETag and answer If-None-Match with 304.
@@ -8,12 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import shutil
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from . import pipeline, report, store
+from .config import load_config
+from .deliver import feed_id, render_digest
+from .fetch import make_client
+from .outputs import calendar, render
+from .types import SourceRun
 
 _TYPES = {".json": "application/json", ".rss": "application/rss+xml",
           ".xml": "application/rss+xml", ".atom": "application/atom+xml",
@@ -81,3 +94,64 @@ class SampleServer:
                  tb: TracebackType | None) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did: each source's run, the timeline, and where it left its files."""
+
+    runs: tuple[SourceRun, ...]
+    events: tuple[dict[str, Any], ...]  # the timeline's rows, newest first
+    outputs: Path
+    written: tuple[str, ...]  # the file names in ``outputs``
+    db_path: Path
+    sources: Path  # the sample's sources.yaml with the server's URL written in
+    items: int
+
+
+def run_demo(root: Path, out_dir: Path, now: datetime,
+             on_serve: Callable[[str, int], None] = lambda base, sources: None) -> DemoRun:
+    """Recreate ``out_dir``, run the pipeline over the corpus at ``root`` served on loopback,
+    write every output of it there; return what was done.
+
+    ``on_serve`` hears the server's base URL and the number of sources before fetching starts.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    db_path = out_dir / "monitor.db"
+    with SampleServer(root) as server:
+        config = load_config(root / "sources.yaml", base_url=server.base)
+        db = store.open_db(db_path)
+        try:
+            on_serve(server.base, len(config.sources))
+            with make_client(config.settings) as client:
+                runs = pipeline.run(db, config, client, force=True)
+            debate = config.debate
+            assert debate is not None
+            events = store.timeline(db, debate.id)
+            rep = report.build(db, config, None, now)
+            outputs = out_dir / "outputs"
+            outputs.mkdir()
+            written: dict[str, str | bytes] = {
+                "digest.md": render_digest(rep, "md"), "digest.html": render_digest(rep, "html"),
+                "digest.txt": render_digest(rep, "text"),
+                "feed.atom": render.atom(rep, feed_id(debate.id)),
+                "deadlines.ics": calendar.to_ics(store.deadlines(db, debate.id), debate.id,
+                                                 debate.title, now),
+                "index.html": render.page_html(rep),
+            }
+            for name, content in written.items():
+                target = outputs / name
+                if isinstance(content, bytes):
+                    target.write_bytes(content)
+                else:
+                    target.write_text(content, encoding="utf-8")
+            items = store.count_items(db)
+        finally:
+            db.close()
+    resolved = out_dir / "sources.yaml"
+    resolved.write_text((root / "sources.yaml").read_text(encoding="utf-8")
+                        .replace("{base}", server.base), encoding="utf-8")
+    return DemoRun(runs=tuple(runs), events=tuple(events), outputs=outputs,
+                   written=tuple(written), db_path=db_path, sources=resolved, items=items)

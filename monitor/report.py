@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import store
-from .cluster import noise_levels
+from .cluster import DayNoise, noise_levels
 from .config import Config, parse_interval
 from .types import AUTHORITIES, EventRow, Report, SignalRow, SourceHealth
 
@@ -16,6 +16,12 @@ if TYPE_CHECKING:
 
 _RANK = {a: i for i, a in enumerate(AUTHORITIES)}
 DEFAULT_FAILING_AFTER = 86_400  # a source failing longer than a day shows in the digest
+# A day's Noise Level compares it with the 28 calendar days before it (cluster.noise_levels),
+# so reading the levels of some days means reading a margin of days before them too.
+BASELINE_MARGIN = 60  # days (or days with items) read before the first day shown
+LEVELS_LOOKBACK = 400  # calendar days read back beyond the N asked for: the latest N days
+#                        with items can reach further back than N calendar days
+READ_ALL_ABOVE = 300  # days asked for past which every day is read (no date bound)
 
 
 def event_row(row: dict[str, Any], links: tuple[tuple[str, str, str], ...] = ()) -> EventRow:
@@ -53,6 +59,17 @@ def failing_sources(db: Database, config: Config, now: datetime) -> list[SourceH
                                 last_success=st.last_success, last_error=st.last_error,
                                 error_count=st.error_count, failing_since=since))
     return out
+
+
+def daily_levels(db: Database, debate: str, days: int, now: datetime) -> list[DayNoise]:
+    """Return the daily Noise Levels of the last ``days`` days with items, reading only the
+    days those and their baselines need."""
+    if days > READ_ALL_ABOVE:
+        rows = store.noise_days(db, debate)[-(days + BASELINE_MARGIN):]
+    else:
+        start = now - timedelta(days=days + LEVELS_LOOKBACK)
+        rows = store.noise_days(db, debate, start.isoformat())
+    return noise_levels(rows)[-days:]
 
 
 def build(db: Database, config: Config, since: str | None, now: datetime,
@@ -143,7 +160,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
                 example.setdefault(e.value, s.title)
     # the daily levels need 28 days before the first one shown; the page shows them all
     history = None if since is None else \
-        (datetime.fromisoformat(since) - timedelta(days=60)).isoformat()
+        (datetime.fromisoformat(since) - timedelta(days=BASELINE_MARGIN)).isoformat()
     levels = noise_levels(store.noise_days(db, debate.id, history))
     level = levels[-1].level if levels else "quiet"
     labels = {t.id: t.label for t in debate.topics}

@@ -166,7 +166,7 @@ def profile_cli(cmd: Sequence[str], command: str, tmp: Path) -> dict[str, Any]:
     st = pstats.Stats(str(out))
     top = top_functions(st)
     body = max((r for r in top["top_cumulative_monitor"]
-                if r["function"].startswith("monitor/cli.py") and
+                if r["function"].startswith("monitor/cli/") and
                 r["function"].endswith(f"({command})")), key=lambda r: r["cumulative_s"],
                default=None)
     total = max(v[3] for v in st.stats.values())  # type: ignore[attr-defined]

@@ -1,0 +1,145 @@
+"""Commands about the classifier: classify, explain, and eval against labels."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .. import store
+from ..types import Entity
+from .context import EXIT_USAGE, Context, Failure, errors, pass_ctx
+
+if TYPE_CHECKING:
+    from ..evaluate import Score
+
+
+@click.command()
+@click.option("--all", "everything", is_flag=True,
+              help="Re-apply the debate definition to every stored item.")
+@pass_ctx
+def classify(ctx: Context, everything: bool) -> None:
+    """Classify stored items against the debate definition.
+
+    Without --all, only items that have no signal yet are classified (run does this
+    too). With --all, every item is classified again, e.g. after editing the debate
+    definition; the classifier version is recorded with each signal.
+
+    Example: monitor classify --all
+    """
+    from .. import pipeline
+    from ..classify import version
+
+    with errors():
+        config = ctx.config()
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            assert config.debate is not None
+            count = (pipeline.classify_all if everything else pipeline.catch_up)(db, config)
+            pipeline.build_timeline(db, config)
+        debate = config.debate
+        relevant = store.count_signals(db, debate.id, relevant=True)
+        total = store.count_signals(db, debate.id)
+    click.echo(f"classified {count} items against {debate.id} "
+               f"(classifier {version(debate)}); {relevant} of {total} relevant")
+
+
+def _entity_json(e: Entity) -> dict[str, Any]:
+    """Return an entity with where in the text it was found."""
+    return {"kind": e.kind, "value": e.value, "text": e.text, "start": e.start, "end": e.end}
+
+
+@click.command()
+@click.argument("item_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def explain(ctx: Context, item_id: str, as_json: bool) -> None:
+    """Show why an item is (or is not) relevant: every cue, stance, authority and entity.
+
+    The item is classified afresh with the current debate definition; the stored
+    signal's version is shown beside it.
+
+    Example: monitor explain fr-ntia:2024-03763
+    """
+    from ..explain import explain as explain_item
+
+    with errors():
+        config = ctx.config()
+        found = explain_item(ctx.db(), config, item_id)
+    if found is None:
+        raise Failure(f"no item {item_id!r} in {ctx.db_path} (ids are shown by "
+                      "`monitor signals`)", EXIT_USAGE)
+    item, sig, stored, weights = found.item, found.signal, found.stored, found.weights
+    if as_json:
+        click.echo(json.dumps({
+            "item": {"id": item.id, "title": item.title, "url": item.url,
+                     "source": item.source_id, "published": item.published},
+            "debate": found.debate.id, "version": sig.version,
+            "stored_version": stored.version if stored else None,
+            "relevance": sig.relevance, "threshold": sig.threshold, "relevant": sig.relevant,
+            "topics": [{"topic": t.topic, "weight": weights[t.topic], "cues": list(t.cues)}
+                       for t in sig.topics],
+            "stance": sig.stance, "stance_cues": list(sig.stance_cues),
+            "authority": sig.authority, "authority_reason": sig.authority_reason,
+            "entities": [_entity_json(e) for e in sig.entities]}, indent=2))
+        return
+    verdict = "relevant" if sig.relevant else "not relevant"
+    click.echo(f"{item.id}  {item.title}")
+    click.echo(f"  {item.url or '(no link)'}  {item.published or 'undated'}  "
+               f"source {item.source_id}")
+    click.echo(f"relevance {sig.relevance:.3f} (threshold {sig.threshold}): {verdict}")
+    if not sig.topics:
+        click.echo("  no topic fired: every topic needs a cue from each of its groups")
+    for t in sig.topics:
+        click.echo(f"  topic {t.topic} (weight {weights[t.topic]}): {', '.join(t.cues)}")
+    click.echo(f"stance {sig.stance}" + (f": {', '.join(sig.stance_cues)}"
+                                          if sig.stance_cues else ""))
+    click.echo(f"authority {sig.authority}: {sig.authority_reason}")
+    if sig.entities:
+        click.echo("entities:")
+        for e in sig.entities:
+            where = f" [{e.start}:{e.end}]" if e.start >= 0 else ""
+            click.echo(f"  {e.kind:<17} {e.value:<24} from {e.text!r}{where}")
+    if stored and stored.version != sig.version:
+        click.echo(f"(stored signal is from classifier {stored.version}; "
+                   "`monitor classify --all` brings it up to date)")
+
+
+@click.command("eval")
+@click.argument("labels", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
+    """Measure the debate definition on labelled items: precision, recall, F1.
+
+    LABELS.csv has a header row; title and relevant (1 or 0) are required, summary,
+    topics (ids separated by ';') and source_kind are optional. Prints the scores for
+    relevance and for each topic in the labels, then the misses by title.
+
+    Example: monitor eval tests/data/labels.csv
+    """
+    from ..evaluate import evaluate, load_labels
+
+    with errors():
+        config = ctx.config()
+        assert config.debate is not None
+        report = evaluate(load_labels(labels), config.debate)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    click.echo(f"{report.items} labelled items, debate {report.debate} "
+               f"(classifier {report.version})")
+    click.echo(f"{'':<26} {'precision':>9} {'recall':>7} {'f1':>6}   tp  fp  fn")
+
+    def line(name: str, sc: Score) -> None:
+        click.echo(f"{name:<26} {sc.precision:>9.3f} {sc.recall:>7.3f} {sc.f1:>6.3f} "
+                   f"{sc.tp:>4} {sc.fp:>3} {sc.fn:>3}")
+
+    line("relevance", report.relevance)
+    for name, sc in sorted(report.topics.items()):
+        line(f"  {name}", sc)
+    for title in report.relevance.false_positives:
+        click.echo(f"false positive: {title}")
+    for title in report.relevance.false_negatives:
+        click.echo(f"false negative: {title}")

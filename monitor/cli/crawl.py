@@ -1,0 +1,155 @@
+"""Commands that fill the database: init, run, backfill, and sources (their health)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+
+from .. import store
+from ..config import api_key
+from ..types import Source, SourceState
+from .context import Context, errors, now, parse_day, pass_ctx
+from .show import progress, report_runs
+
+
+@click.command()
+@pass_ctx
+def init(ctx: Context) -> None:
+    """Create the database (or bring its schema up to date) and check sources.yaml.
+
+    Example: monitor --db data/monitor.db init
+    """
+    with errors():
+        config = ctx.config()
+        db = ctx.db()
+        click.echo(f"database {ctx.db_path}: schema version {store.schema_version(db)}, "
+                   f"{store.count_items(db)} items")
+        click.echo(f"sources {config.path}: {len(config.sources)} sources")
+
+
+@click.command("run")
+@click.argument("source_ids", nargs=-1)
+@click.option("--force", is_flag=True, help="Fetch every source even if it is not due yet.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@pass_ctx
+def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool) -> int:
+    """Fetch every due source once (or the ones named) and store new items.
+
+    A source is due when its interval has passed and it is not backing off after
+    errors; naming a source fetches it regardless. Exits 1 when any source failed.
+
+    Example: monitor run fr-ntia ntia-rss
+    """
+    from .. import pipeline
+    from ..fetch import make_client
+
+    with errors():
+        config = ctx.config()
+        for sid in source_ids:
+            config.source(sid)
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            with make_client(config.settings) as client, \
+                    progress(sys.stderr.isatty() and not as_json) as (on_start, on_result):
+                runs = pipeline.run(db, config, client, only=source_ids, force=force,
+                                    on_start=on_start, on_result=on_result)
+    return report_runs(runs, as_json)
+
+
+@click.command()
+@click.option("--since", required=True, help="First publication date to walk back to "
+              "(YYYY-MM-DD).")
+@click.option("--until", default=None, help="Last publication date (default today).")
+@click.argument("source_ids", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@pass_ctx
+def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str, ...],
+             as_json: bool) -> int:
+    """Walk Federal Register sources back to a date, in windows under the API's cap.
+
+    Finished windows are remembered, so an interrupted backfill resumes where it
+    stopped. Feed and HTML sources have no history to walk and get one ordinary run.
+
+    Example: monitor backfill --since 2023-10-01 fr-term
+    """
+    from .. import pipeline
+    from ..fetch import make_client
+
+    start = parse_day(since)
+    end = parse_day(until) if until else None
+    with errors():
+        config = ctx.config()
+        for sid in source_ids:
+            config.source(sid)
+        with store.writer_lock(ctx.db_path):
+            db = ctx.db()
+            with make_client(config.settings) as client, \
+                    progress(sys.stderr.isatty() and not as_json) as (_, on_result):
+                runs = pipeline.backfill(db, config, client, start, until=end,
+                                         only=source_ids, on_result=on_result)
+    return report_runs(runs, as_json)
+
+
+def _status(source: Source, state: SourceState | None, at: datetime) -> str:
+    """Return the health a source shows in `monitor sources`."""
+    if source.api_key_env and not api_key(source):
+        return "skipped (no key)"
+    if not source.enabled:
+        return "disabled"
+    if state is None:
+        return "new"
+    if state.status == "failing":
+        if state.next_attempt and datetime.fromisoformat(state.next_attempt) > at:
+            return "backing off"
+        return "failing"
+    return state.status
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON, for monitoring systems.")
+@pass_ctx
+def sources(ctx: Context, as_json: bool) -> None:
+    """Show each source's health: status, last success, last error, error count, next
+    attempt and items in the last 7 days.
+
+    Status is ok, failing, backing off (failing and waiting for its next attempt),
+    disabled, skipped (no key) for a keyed source whose variable is unset, or new.
+
+    Example: monitor sources --json
+    """
+    at = now()
+    with errors():
+        config = ctx.config()
+        db = ctx.db()
+        states = store.get_states(db)
+        counts = store.item_counts(db)
+        recent = store.item_counts(db, since=(at - timedelta(days=7)).isoformat())
+    rows: list[dict[str, Any]] = []
+    for s in config.sources:
+        st = states.get(s.id)
+        rows.append({
+            "id": s.id, "kind": s.kind, "url": s.url, "interval": s.interval, "cron": s.cron,
+            "status": _status(s, st, at),
+            "last_attempt": st.last_attempt if st else None,
+            "last_success": st.last_success if st else None,
+            "last_error": st.last_error if st else None,
+            "error_count": st.error_count if st else 0,
+            "next_attempt": st.next_attempt if st else None,
+            "last_http_status": st.last_http_status if st else None,
+            "items": counts.get(s.id, 0), "items_7d": recent.get(s.id, 0),
+        })
+    if as_json:
+        click.echo(json.dumps({"checked_at": at.isoformat(), "sources": rows}, indent=2))
+        return
+    for r in rows:
+        last = (r["last_success"] or "never")[:16]
+        nxt = (r["next_attempt"] or "-")[:16]
+        line = (f"{r['id']:<24} {r['kind']:<16} {r['status']:<16} ok {last:<16} "
+                f"next {nxt:<16} 7d {r['items_7d']:>5}  all {r['items']:>6}")
+        if r["error_count"]:
+            line += f"  errors {r['error_count']}: {r['last_error']}"
+        click.echo(line)

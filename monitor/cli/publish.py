@@ -1,0 +1,168 @@
+"""Commands that write the outputs: digest (and its mail), feed, deadlines, page."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .. import store
+from ..errors import DeliveryError
+from .context import (
+    EXIT_SOURCES_FAILED,
+    Context,
+    Failure,
+    errors,
+    now,
+    pass_ctx,
+    period_start,
+    write,
+)
+
+if TYPE_CHECKING:
+    from ..types import Report
+
+
+def _report(ctx: Context, since: str | None) -> Report:
+    """Return the report of the period from ``since`` (None: everything) to now."""
+    from .. import report
+
+    config = ctx.config()
+    db = ctx.db()
+    return report.build(db, config, since, now())
+
+
+@click.command()
+@click.option("--since", default="1d", show_default=True,
+              help="Period: 1d, 7d, 12w, a date or 'all'.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "text"]), default="md",
+              show_default=True, help="Format written to --out or printed.")
+@click.option("--out", default=None, help="Write to this file instead of printing.")
+@click.option("--send", is_flag=True, help="Mail it (plain text + HTML) with the smtp "
+              "settings of sources.yaml.")
+@click.option("--to", "to", multiple=True, help="Recipient (repeatable); default smtp.to.")
+@click.option("--resend", is_flag=True, help="Include items already mailed to these "
+              "recipients.")
+@click.option("--skip-empty", is_flag=True, help="Write and send nothing when nothing is new.")
+@pass_ctx
+def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
+           to: tuple[str, ...], resend: bool, skip_empty: bool) -> None:
+    """Write (and with --send, mail) the digest of a period.
+
+    Sections: the Noise Level and its trend; new official actions; key events by
+    authority and noise, with their components and links; the sides with examples;
+    deadlines in the next 30 days; compute thresholds mentioned; new timeline
+    events; sources that have been failing. With --send, items already mailed to
+    the same recipients are left out (unless --resend), and a period with nothing
+    new makes a short "nothing new" digest (or none with --skip-empty). A failed
+    delivery exits 1 and records nothing as sent.
+
+    Example: monitor digest --since 7d --format html --out digest.html
+    """
+    from ..deliver import deliver_digest, render_digest
+
+    start = period_start(since)
+    try:
+        with errors():
+            config = ctx.config()
+            db = ctx.db()
+            result = deliver_digest(
+                db, config, start, recipients=to, send=send, resend=resend,
+                skip_empty=skip_empty, password=os.environ.get("MONITOR_SMTP_PASSWORD"))
+    except Failure as e:
+        if isinstance(e.__cause__, DeliveryError):
+            raise Failure(f"DeliveryError: {e.__cause__}; nothing was recorded as sent",
+                          EXIT_SOURCES_FAILED) from e.__cause__
+        raise
+    if result.skipped:
+        click.echo("nothing new: no digest", err=True)
+        return
+    if out is not None or not send:
+        write(out, render_digest(result.report, fmt))
+    if result.sent:
+        click.echo(f"sent {len(result.report.signals)} items to "
+                   f"{', '.join(result.recipients)}: {result.subject}", err=True)
+
+
+@click.command()
+@click.option("--out", default=None, help="Write to this file instead of printing.")
+@click.option("--since", default="90d", show_default=True, help="Period of events and items.")
+@click.option("--self-url", default=None, help="The feed's public URL, for its self link.")
+@pass_ctx
+def feed(ctx: Context, out: str | None, since: str, self_url: str | None) -> None:
+    """Write an Atom feed of the debate's events and signals.
+
+    Entry ids are stable across runs (tag URIs of the event or item id); each entry
+    carries its authority and noise (events) or relevance and stance (items).
+
+    Example: monitor feed --out public/monitor.atom
+    """
+    from ..deliver import feed_id
+    from ..outputs import render
+
+    start = period_start(since)
+    with errors():
+        rep = _report(ctx, start)
+    write(out, render.atom(rep, feed_id(rep.debate), self_url))
+
+
+@click.command()
+@click.option("--days", type=int, default=30, show_default=True,
+              help="List deadlines in the next N days.")
+@click.option("--ics", default=None, help="Also write every known deadline, past and "
+              "upcoming, to this iCalendar file.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def deadlines(ctx: Context, days: int, ics: str | None, as_json: bool) -> None:
+    """List upcoming comment deadlines and effective dates; write them as iCalendar.
+
+    Dates come from the Federal Register's own fields first (comments_close_on,
+    effective_on), then from the text ("comments must be received on or before ...").
+
+    Example: monitor deadlines --days 60 --ics deadlines.ics
+    """
+    at = now()
+    with errors():
+        config = ctx.config()
+        debate = config.debate
+        assert debate is not None
+        db = ctx.db()
+        upcoming = store.deadlines(db, debate.id, at.date().isoformat(),
+                                   (at.date() + timedelta(days=days)).isoformat())
+        every = store.deadlines(db, debate.id) if ics else []
+    if ics:
+        from ..outputs import calendar
+
+        write(ics, calendar.to_ics(every, debate.id, debate.title, at))
+    if as_json:
+        click.echo(json.dumps([{"day": d.day, "kind": d.kind, "title": d.title, "url": d.url,
+                                "item": d.item_id, "event": d.event} for d in upcoming],
+                              indent=2))
+        return
+    if not upcoming:
+        click.echo(f"no comment deadline or effective date in the next {days} days")
+    for d in upcoming:
+        what = "comments due" if d.kind == "comment_deadline" else "takes effect"
+        click.echo(f"{d.day}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
+
+
+@click.command()
+@click.option("--out", default="page", show_default=True, help="Folder for index.html.")
+@click.option("--since", default="all", show_default=True, help="Period the page covers.")
+@pass_ctx
+def page(ctx: Context, out: str, since: str) -> None:
+    """Write the one-page story of the debate: why it matters, key points, sides, Noise
+    Level with a chart, forecast and timeline, in one self-contained HTML file.
+
+    Example: monitor page --out public
+    """
+    from ..outputs import render
+
+    start = period_start(since)
+    with errors():
+        rep = _report(ctx, start)
+    write(str(Path(out) / "index.html"), render.page_html(rep))

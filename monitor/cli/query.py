@@ -1,0 +1,205 @@
+"""Commands that read the database: signals, timeline, event, noise.
+
+Start-up is most of a query's time, so nothing here loads the fetch, parse or output stacks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .. import store
+from .context import EXIT_USAGE, Context, Failure, errors, now, pass_ctx, period_start
+from .show import (
+    event_json,
+    level_json,
+    print_timeline,
+    signal_json,
+    signals_csv,
+    signals_table,
+)
+
+AUTHORITY = click.Choice(["final", "proposed", "official", "news", "commentary"])
+
+
+@click.command()
+@click.option("--since", default="7d", show_default=True,
+              help="Period: 7d, 12w, 1y, 48h, a date or 'all'.")
+@click.option("--topic", default=None, help="Only items with this topic.")
+@click.option("--stance", type=click.Choice(["restrict", "open", "neutral", "unknown"]),
+              default=None, help="Only items with this stance.")
+@click.option("--authority", type=AUTHORITY, default=None,
+              help="Only items of this authority.")
+@click.option("--source", default=None, help="Only items from this source id.")
+@click.option("--min-relevance", type=float, default=None, help="Only items at least this "
+              "relevant (0..1).")
+@click.option("--query", default=None, help="Full-text search (SQLite FTS5 syntax).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "ndjson"]),
+              default="table", show_default=True, help="Output format.")
+@click.option("--limit", type=int, default=0, help="At most this many items (0: all).")
+@pass_ctx
+def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
+            authority: str | None, source: str | None, min_relevance: float | None,
+            query: str | None, fmt: str, limit: int) -> None:
+    """List recent relevant items, newest first, with their classification.
+
+    JSON, CSV and NDJSON carry the stable keys id, title, url, source, published,
+    relevance, topics, stance, authority, entities and event.
+
+    Example: monitor signals --since 30d --topic compute_thresholds --format json
+    """
+    start = period_start(since)
+    with errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        rows = store.query_signals(db, config.debate.id, since=start, topic=topic,
+                                   stance=stance, authority=authority, source=source,
+                                   min_relevance=min_relevance, query=query,
+                                   limit=limit or None)
+    if fmt == "json":
+        click.echo(json.dumps([signal_json(s) for s in rows], indent=2, ensure_ascii=False))
+    elif fmt == "ndjson":
+        for s in rows:
+            click.echo(json.dumps(signal_json(s), ensure_ascii=False))
+    elif fmt == "csv":
+        click.echo(signals_csv(rows), nl=False)
+    else:
+        signals_table(rows)
+
+
+@click.command()
+@click.option("--since", default="30d", show_default=True,
+              help="Period: 7d, 12w, 1y, a date (2024-01-31) or 'all'.")
+@click.option("--topic", default=None, help="Only events with this topic.")
+@click.option("--min-noise", type=float, default=None, help="Only events at least this loud.")
+@click.option("--authority", default=None, type=AUTHORITY,
+              help="Only events of this authority.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | None,
+             authority: str | None, as_json: bool) -> None:
+    """List the debate's events, newest first, with noise and its components.
+
+    Each event shows its date (the official date when there is one), title, kind,
+    authority, topics, noise (0..100) with attention, outlets, echo and percentile,
+    and its item count. The JSON also holds the debate's daily Noise Level.
+
+    Example: monitor timeline --since 1y --min-noise 50
+    """
+    from ..report import daily_levels
+
+    start = period_start(since)
+    with errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        debate = config.debate.id
+        rows = store.timeline(db, debate, start[:10] if start else None)
+        levels = daily_levels(db, debate, 1, now())
+    rows = [r for r in rows
+            if (topic is None or topic in r["topics"])
+            and (min_noise is None or r["noise"] >= min_noise)
+            and (authority is None or r["authority"] == authority)]
+    level = levels[-1] if levels else None
+    if as_json:
+        click.echo(json.dumps({
+            "debate": debate, "since": start,
+            "noise_level": level_json(level) if level else None,
+            "events": [event_json(r) for r in rows]}, indent=2))
+        return
+    if level:
+        click.echo(f"Noise Level {level.level} on {level.day} ({level.relevant} of "
+                   f"{level.total} items relevant)")
+    if not rows:
+        click.echo(f"no events since {start or 'the beginning'}" + (
+            " matching the filters" if topic or min_noise or authority else ""))
+    print_timeline(rows)
+
+
+@click.command()
+@click.argument("event_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def event(ctx: Context, event_id: str, as_json: bool) -> None:
+    """Show one event: its items, entities, stance mix and noise history.
+
+    A merged event's id shows the event it was merged into.
+
+    Example: monitor event ev-1a2b3c4d5e6f
+    """
+    with errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        found = store.get_event(db, config.debate.id, event_id)
+    if found is None:
+        raise Failure(f"no event {event_id!r} (ids are shown by `monitor timeline`)",
+                      EXIT_USAGE)
+    latest = found["latest"]
+    members = sorted(found["members"], key=lambda m: (m[0].published or "", m[0].id))
+    entities: dict[tuple[str, str], int] = {}
+    for _, sig, _ in members:
+        for e in sig.entities:
+            entities[(e.kind, e.value)] = entities.get((e.kind, e.value), 0) + 1
+    if as_json:
+        click.echo(json.dumps({
+            "id": found["id"], "requested": found["requested"],
+            "merged_from": found["merged_from"],
+            "event": event_json(latest) if latest else None,
+            "items": [{"id": i.id, "source": i.source_id, "published": i.published,
+                       "title": i.title, "url": i.url, "authority": s.authority,
+                       "stance": s.stance, "role": role, "via": via}
+                      for i, s, (role, via) in members],
+            "entities": [{"kind": k, "value": v, "items": n}
+                         for (k, v), n in sorted(entities.items())],
+            "history": [event_json(h) for h in found["history"]]}, indent=2))
+        return
+    if found["requested"] != found["id"]:
+        click.echo(f"{found['requested']} was merged into {found['id']}")
+    if latest:
+        print_timeline([latest])
+        click.echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
+    click.echo("items:")
+    for item, sig, (role, via) in members:
+        click.echo(f"  {(item.published or '')[:16]}  {item.source_id:<20} {sig.authority:<10} "
+                   f"{item.title[:80]}")
+        click.echo(f"  {'':<16}  {item.url}  [{role}: {via}]")
+    if entities:
+        click.echo("entities: " + "; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
+                                            for (k, v), n in sorted(entities.items())))
+    click.echo("noise history:")
+    for h in found["history"]:
+        click.echo(f"  {h['computed_at'][:16]}  noise {h['noise']:5.1f}  items {h['items']}  "
+                   f"outlets {h['outlets']}  echo {h['echo']}  attention {h['attention']:.2f}")
+
+
+@click.command()
+@click.option("--days", type=int, default=30, show_default=True,
+              help="How many of the latest days with items to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def noise(ctx: Context, days: int, as_json: bool) -> None:
+    """Show the debate's daily Noise Level: quiet, normal, elevated, loud or surge.
+
+    Each day's share of relevant items is compared with the mean and deviation of
+    the previous 28 days (>= 1 sigma elevated, >= 2 loud, >= 3 surge).
+
+    Example: monitor noise --days 14
+    """
+    from ..report import daily_levels
+
+    with errors():
+        config = ctx.config()
+        db = ctx.db()
+        assert config.debate is not None
+        levels = daily_levels(db, config.debate.id, days, now())
+    if as_json:
+        click.echo(json.dumps({"days": [level_json(d) for d in levels]}, indent=2))
+        return
+    for d in levels:
+        baseline = (f"mean {d.mean:.2f} sd {d.std:.2f} z {d.z:+.1f}" if d.mean is not None
+                    and d.z is not None else "no baseline yet")
+        click.echo(f"{d.day}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
+                   f"(share {d.share:.2f}; {baseline})")
