@@ -7,14 +7,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from .safe import log_value
+
 ROOT = "monitor"
-
-
-def _value(v: Any) -> str:
-    text = "" if v is None else str(v)
-    if text == "" or any(c in text for c in ' "=\n\t'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    return text
 
 
 class LogfmtFormatter(logging.Formatter):
@@ -28,7 +23,7 @@ class LogfmtFormatter(logging.Formatter):
         }
         fields.update({k: v for k, v in (getattr(record, "fields", {}) or {}).items()
                        if v is not None})
-        line = " ".join(f"{k}={_value(v)}" for k, v in fields.items())
+        line = " ".join(f"{k}={log_value(v)}" for k, v in fields.items())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

@@ -14,6 +14,9 @@ hostile until it passes through here:
   escaped as for a terminal (so a reader shows them, not obeys them).
 - ``ical``: iCalendar property text: controls and bidi overrides escaped as above (the
   calendar library folds lines and escapes commas and semicolons).
+- ``json_text``: a JSON document for a terminal: the same characters as ``\\uXXXX`` escapes,
+  which JSON reads back as the very same characters.
+- ``log_value``: a logfmt value: controls escaped, quoted when it holds a space, quote or =.
 - ``markdown`` / ``markdown_url``: link text with Markdown's special characters escaped, and
   a link target that cannot close the link early (``()<>[]`` and spaces percent-encoded).
 HTML is escaped by the templates' autoescape and cleaned by nh3 (``outputs.render``).
@@ -106,3 +109,16 @@ def markdown_url(value: Any) -> str:
     """Return an http(s) URL fit for a Markdown link target, or "" (no link then)."""
     text = url(value)
     return "".join(_URL_BREAKERS.get(c, c) for c in text)
+
+
+def json_text(document: str) -> str:
+    """Return a JSON document with every unsafe character written as a \\u escape."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", document)
+
+
+def log_value(value: Any) -> str:
+    """Return a logfmt value: one line, controls escaped, quoted when needed."""
+    text = terminal(value)
+    if text == "" or any(c in text for c in ' "='):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text

@@ -338,3 +338,16 @@ def test_a_redirect_to_another_host_is_noted_in_the_fetch_log(db) -> None:
     assert "redirected to host localhost" in runs["old-xml"].notes  # type: ignore
     log = list(db["fetch_log"].rows)  # type: ignore[attr-defined]
     assert "redirected to host localhost" in str(log[-1])
+
+
+def test_explain_and_event_on_a_terminal_show_no_raw_control(hostile) -> None:
+    db = store.open_db(hostile[0])
+    item = next(r["id"] for r in db["items"].rows if r["guid"] == "h1")
+    event = db.execute("SELECT event_id FROM event_items WHERE item_id = ?",
+                       [item]).fetchone()[0]
+    db.conn.close()
+    for args in (["explain", item], ["event", event], ["event", event, "--json"],
+                 ["signals", "--since", "all", "--format", "json"]):
+        code, screen = on_a_terminal(hostile, args)
+        assert code == 0, screen
+        assert not RAW.search(STYLE.sub("", screen).replace("\r\n", "")), (args, screen)

@@ -9,7 +9,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 # A stage imports only types, errors, config and its own package; never another stage,
 # never storage.
 STAGES = {"fetch", "parse", "classify", "cluster", "outputs"}
-FOUNDATION = {"types", "errors", "config"}
+FOUNDATION = {"types", "errors", "config", "safe"}
+# Only these combine stages (import more than one of them).
+SEQUENCERS = {"pipeline", "report", "deliver", "schedule", "cli", "demo", "doctor", "explain",
+              "evaluate"}
 # Each third-party library lives in one module (or one stage package).
 LIBRARIES = {
     "httpx": {"fetch"},
@@ -103,3 +106,56 @@ def test_only_cli_exits():
             continue
         text = ast.unparse(tree)
         assert "sys.exit(" not in text, f"{name} calls sys.exit"
+
+
+def test_only_sequencers_combine_stages():
+    for name, tree in modules().items():
+        used = {imported.split(".")[1] for imported in runtime_imports(tree, name)
+                if imported.startswith("monitor.") and imported.split(".")[1] in STAGES}
+        used.discard(top(name))
+        if len(used) > 1:
+            assert top(name) in SEQUENCERS, f"{name} combines the stages {sorted(used)}"
+
+
+def _module_of(imported: str, known: set[str]) -> str | None:
+    """Return the monitor module an imported name belongs to (the longest known prefix)."""
+    parts = imported.split(".")[1:]
+    while parts:
+        candidate = ".".join(parts)
+        if candidate in known:
+            return candidate
+        parts = parts[:-1]
+    return None
+
+
+def test_no_import_cycle():
+    trees = modules()
+    known = set(trees)
+    graph = {name: {m for i in runtime_imports(tree, name) if i.startswith("monitor.")
+                    for m in [_module_of(i, known)] if m and m != name}
+             for name, tree in trees.items()}
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            assert state.get(nxt) != 1, f"import cycle: {' -> '.join([*path, node, nxt])}"
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
+
+
+def test_no_module_is_imported_through_a_string():
+    for name, tree in modules().items():
+        text = ast.unparse(tree)
+        assert "importlib" not in text and "__import__" not in text, name
+
+
+def test_no_module_is_over_400_lines():
+    for path in PACKAGE.rglob("*.py"):
+        lines = len(path.read_text().splitlines())
+        assert lines <= 400, f"{path.relative_to(PACKAGE)} has {lines} lines"

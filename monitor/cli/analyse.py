@@ -9,7 +9,7 @@ import click
 
 from .. import store
 from ..types import Entity
-from .context import EXIT_USAGE, Context, Failure, errors, pass_ctx
+from .context import EXIT_USAGE, Context, Failure, echo, echo_json, errors, pass_ctx
 
 if TYPE_CHECKING:
     from ..evaluate import Score
@@ -41,7 +41,7 @@ def classify(ctx: Context, everything: bool) -> None:
         debate = config.debate
         relevant = store.count_signals(db, debate.id, relevant=True)
         total = store.count_signals(db, debate.id)
-    click.echo(f"classified {count} items against {debate.id} "
+    echo(f"classified {count} items against {debate.id} "
                f"(classifier {version(debate)}); {relevant} of {total} relevant")
 
 
@@ -72,7 +72,7 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
                       "`monitor signals`)", EXIT_USAGE)
     item, sig, stored, weights = found.item, found.signal, found.stored, found.weights
     if as_json:
-        click.echo(json.dumps({
+        echo_json(json.dumps({
             "item": {"id": item.id, "title": item.title, "url": item.url,
                      "source": item.source_id, "published": item.published},
             "debate": found.debate.id, "version": sig.version,
@@ -85,24 +85,24 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
             "entities": [_entity_json(e) for e in sig.entities]}, indent=2))
         return
     verdict = "relevant" if sig.relevant else "not relevant"
-    click.echo(f"{item.id}  {item.title}")
-    click.echo(f"  {item.url or '(no link)'}  {item.published or 'undated'}  "
+    echo(f"{item.id}  {item.title}")
+    echo(f"  {item.url or '(no link)'}  {item.published or 'undated'}  "
                f"source {item.source_id}")
-    click.echo(f"relevance {sig.relevance:.3f} (threshold {sig.threshold}): {verdict}")
+    echo(f"relevance {sig.relevance:.3f} (threshold {sig.threshold}): {verdict}")
     if not sig.topics:
-        click.echo("  no topic fired: every topic needs a cue from each of its groups")
+        echo("  no topic fired: every topic needs a cue from each of its groups")
     for t in sig.topics:
-        click.echo(f"  topic {t.topic} (weight {weights[t.topic]}): {', '.join(t.cues)}")
-    click.echo(f"stance {sig.stance}" + (f": {', '.join(sig.stance_cues)}"
+        echo(f"  topic {t.topic} (weight {weights[t.topic]}): {', '.join(t.cues)}")
+    echo(f"stance {sig.stance}" + (f": {', '.join(sig.stance_cues)}"
                                           if sig.stance_cues else ""))
-    click.echo(f"authority {sig.authority}: {sig.authority_reason}")
+    echo(f"authority {sig.authority}: {sig.authority_reason}")
     if sig.entities:
-        click.echo("entities:")
+        echo("entities:")
         for e in sig.entities:
             where = f" [{e.start}:{e.end}]" if e.start >= 0 else ""
-            click.echo(f"  {e.kind:<17} {e.value:<24} from {e.text!r}{where}")
+            echo(f"  {e.kind:<17} {e.value:<24} from {e.text!r}{where}")
     if stored and stored.version != sig.version:
-        click.echo(f"(stored signal is from classifier {stored.version}; "
+        echo(f"(stored signal is from classifier {stored.version}; "
                    "`monitor classify --all` brings it up to date)")
 
 
@@ -126,20 +126,20 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
         assert config.debate is not None
         report = evaluate(load_labels(labels), config.debate)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        echo_json(json.dumps(report.as_dict(), indent=2))
         return
-    click.echo(f"{report.items} labelled items, debate {report.debate} "
+    echo(f"{report.items} labelled items, debate {report.debate} "
                f"(classifier {report.version})")
-    click.echo(f"{'':<26} {'precision':>9} {'recall':>7} {'f1':>6}   tp  fp  fn")
+    echo(f"{'':<26} {'precision':>9} {'recall':>7} {'f1':>6}   tp  fp  fn")
 
     def line(name: str, sc: Score) -> None:
-        click.echo(f"{name:<26} {sc.precision:>9.3f} {sc.recall:>7.3f} {sc.f1:>6.3f} "
+        echo(f"{name:<26} {sc.precision:>9.3f} {sc.recall:>7.3f} {sc.f1:>6.3f} "
                    f"{sc.tp:>4} {sc.fp:>3} {sc.fn:>3}")
 
     line("relevance", report.relevance)
     for name, sc in sorted(report.topics.items()):
         line(f"  {name}", sc)
     for title in report.relevance.false_positives:
-        click.echo(f"false positive: {title}")
+        echo(f"false positive: {title}")
     for title in report.relevance.false_negatives:
-        click.echo(f"false negative: {title}")
+        echo(f"false negative: {title}")

@@ -6,6 +6,7 @@ or configuration, 75 the writer lock is held.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from .. import store
+from .. import safe, store
 from ..config import Config, load_config, parse_since
 from ..errors import ConfigError, LockedError, MonitorError
 
@@ -90,10 +91,24 @@ def parse_day(value: str) -> date:
         raise click.BadParameter(f"{value!r} is not a date like 2024-01-31") from e
 
 
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print text that may quote a source: no raw control or bidi override reaches the
+    terminal (each is shown escaped, as ``\\x1b``); the one place the CLI prints text."""
+    click.echo(safe.terminal(text, one_line=False), err=err, nl=nl)
+
+
+def echo_json(document: str) -> None:
+    """Print a JSON document, unsafe characters as JSON's own \\u escapes."""
+    click.echo(safe.json_text(document))
+
+
 def write(out: str | None, content: str | bytes) -> None:
     """Print ``content``, or write it to ``out`` and say so on stderr."""
     if out is None:
-        click.echo(content.decode() if isinstance(content, bytes) else content, nl=False)
+        text = content.decode() if isinstance(content, bytes) else content
+        if sys.stdout.isatty():  # a document shown on a terminal
+            text = safe.terminal(text.replace("\r\n", "\n"), one_line=False)
+        click.echo(text, nl=False)
         return
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import click
 from .. import store
 from ..config import api_key
 from ..types import Source, SourceState
-from .context import Context, errors, now, parse_day, pass_ctx
+from .context import Context, echo, echo_json, errors, now, parse_day, pass_ctx
 from .show import progress, report_runs
 
 
@@ -26,9 +26,9 @@ def init(ctx: Context) -> None:
     with errors():
         config = ctx.config()
         db = ctx.db()
-        click.echo(f"database {ctx.db_path}: schema version {store.schema_version(db)}, "
+        echo(f"database {ctx.db_path}: schema version {store.schema_version(db)}, "
                    f"{store.count_items(db)} items")
-        click.echo(f"sources {config.path}: {len(config.sources)} sources")
+        echo(f"sources {config.path}: {len(config.sources)} sources")
 
 
 @click.command("run")
@@ -143,7 +143,7 @@ def sources(ctx: Context, as_json: bool) -> None:
             "items": counts.get(s.id, 0), "items_7d": recent.get(s.id, 0),
         })
     if as_json:
-        click.echo(json.dumps({"checked_at": at.isoformat(), "sources": rows}, indent=2))
+        echo_json(json.dumps({"checked_at": at.isoformat(), "sources": rows}, indent=2))
         return
     for r in rows:
         last = (r["last_success"] or "never")[:16]
@@ -152,4 +152,4 @@ def sources(ctx: Context, as_json: bool) -> None:
                 f"next {nxt:<16} 7d {r['items_7d']:>5}  all {r['items']:>6}")
         if r["error_count"]:
             line += f"  errors {r['error_count']}: {r['last_error']}"
-        click.echo(line)
+        echo(line)

@@ -15,6 +15,7 @@ from .context import (
     EXIT_USAGE,
     Context,
     Failure,
+    echo,
     errors,
     now,
     pass_ctx,
@@ -38,9 +39,9 @@ def doctor(ctx: Context, network: bool, check_smtp: bool) -> int:
     results = run_checks(ctx.sources_path, ctx.db_path, network=network, smtp=check_smtp)
     for r in results:
         mark = {"ok": "ok  ", "fail": "FAIL", "skip": "skip", "warn": "warn"}[r.status]
-        click.echo(f"{mark}  {r.name:<28} {r.detail}")
+        echo(f"{mark}  {r.name:<28} {r.detail}")
     failed = [r for r in results if r.status == "fail"]
-    click.echo(f"{len(results)} checks, {len(failed)} failed")
+    echo(f"{len(results)} checks, {len(failed)} failed")
     return EXIT_SOURCES_FAILED if failed else EXIT_OK
 
 
@@ -73,7 +74,7 @@ def daemon(ctx: Context, once: bool) -> int:
                     done = d.run_once()
                     code = report_runs(done["runs"], as_json=False)
                     if done["digest"]:
-                        click.echo("digest: sent")
+                        echo("digest: sent")
                     return code
                 d.serve()
     return EXIT_OK
@@ -105,15 +106,15 @@ def demo(click_ctx: click.Context, out: str, sample: str | None) -> int:
                       EXIT_USAGE)
 
     def serving(base: str, sources: int) -> None:
-        click.echo(f"serving {root} at {base}; {sources} sources")
+        echo(f"serving {root} at {base}; {sources} sources")
 
     with errors():
         done = run_demo(root, Path(out), now(), on_serve=serving)
     code = report_runs(done.runs, as_json=False)
-    click.echo(f"\ntimeline: {len(done.events)} events")
+    echo(f"\ntimeline: {len(done.events)} events")
     print_timeline(done.events)
-    click.echo(f"\noutputs in {done.outputs}: {', '.join(done.written)} (digest of everything, "
+    echo(f"\noutputs in {done.outputs}: {', '.join(done.written)} (digest of everything, "
                "Atom feed, every deadline as iCalendar, the one-page story)")
-    click.echo(f"database: {done.db_path} ({done.items} items). "
+    echo(f"database: {done.db_path} ({done.items} items). "
                f"Try: monitor --db {done.db_path} --sources {done.sources} sources")
     return code

@@ -16,6 +16,8 @@ from .context import (
     EXIT_SOURCES_FAILED,
     Context,
     Failure,
+    echo,
+    echo_json,
     errors,
     now,
     pass_ctx,
@@ -79,12 +81,12 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
                           EXIT_SOURCES_FAILED) from e.__cause__
         raise
     if result.skipped:
-        click.echo("nothing new: no digest", err=True)
+        echo("nothing new: no digest", err=True)
         return
     if out is not None or not send:
         write(out, render_digest(result.report, fmt))
     if result.sent:
-        click.echo(f"sent {len(result.report.signals)} items to "
+        echo(f"sent {len(result.report.signals)} items to "
                    f"{', '.join(result.recipients)}: {result.subject}", err=True)
 
 
@@ -139,15 +141,15 @@ def deadlines(ctx: Context, days: int, ics: str | None, as_json: bool) -> None:
 
         write(ics, calendar.to_ics(every, debate.id, debate.title, at))
     if as_json:
-        click.echo(json.dumps([{"day": d.day, "kind": d.kind, "title": d.title, "url": d.url,
+        echo_json(json.dumps([{"day": d.day, "kind": d.kind, "title": d.title, "url": d.url,
                                 "item": d.item_id, "event": d.event} for d in upcoming],
                               indent=2))
         return
     if not upcoming:
-        click.echo(f"no comment deadline or effective date in the next {days} days")
+        echo(f"no comment deadline or effective date in the next {days} days")
     for d in upcoming:
         what = "comments due" if d.kind == "comment_deadline" else "takes effect"
-        click.echo(f"{d.day}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
+        echo(f"{d.day}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
 
 
 @click.command()

@@ -10,7 +10,17 @@ import json
 import click
 
 from .. import store
-from .context import EXIT_USAGE, Context, Failure, errors, now, pass_ctx, period_start
+from .context import (
+    EXIT_USAGE,
+    Context,
+    Failure,
+    echo,
+    echo_json,
+    errors,
+    now,
+    pass_ctx,
+    period_start,
+)
 from .show import (
     event_json,
     level_json,
@@ -59,12 +69,12 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
                                    min_relevance=min_relevance, query=query,
                                    limit=limit or None)
     if fmt == "json":
-        click.echo(json.dumps([signal_json(s) for s in rows], indent=2, ensure_ascii=False))
+        echo_json(json.dumps([signal_json(s) for s in rows], indent=2, ensure_ascii=False))
     elif fmt == "ndjson":
         for s in rows:
-            click.echo(json.dumps(signal_json(s), ensure_ascii=False))
+            echo_json(json.dumps(signal_json(s), ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(signals_csv(rows), nl=False)
+        echo(signals_csv(rows), nl=False)
     else:
         signals_table(rows)
 
@@ -104,16 +114,16 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
             and (authority is None or r["authority"] == authority)]
     level = levels[-1] if levels else None
     if as_json:
-        click.echo(json.dumps({
+        echo_json(json.dumps({
             "debate": debate, "since": start,
             "noise_level": level_json(level) if level else None,
             "events": [event_json(r) for r in rows]}, indent=2))
         return
     if level:
-        click.echo(f"Noise Level {level.level} on {level.day} ({level.relevant} of "
+        echo(f"Noise Level {level.level} on {level.day} ({level.relevant} of "
                    f"{level.total} items relevant)")
     if not rows:
-        click.echo(f"no events since {start or 'the beginning'}" + (
+        echo(f"no events since {start or 'the beginning'}" + (
             " matching the filters" if topic or min_noise or authority else ""))
     print_timeline(rows)
 
@@ -144,7 +154,7 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
         for e in sig.entities:
             entities[(e.kind, e.value)] = entities.get((e.kind, e.value), 0) + 1
     if as_json:
-        click.echo(json.dumps({
+        echo_json(json.dumps({
             "id": found["id"], "requested": found["requested"],
             "merged_from": found["merged_from"],
             "event": event_json(latest) if latest else None,
@@ -157,21 +167,21 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
             "history": [event_json(h) for h in found["history"]]}, indent=2))
         return
     if found["requested"] != found["id"]:
-        click.echo(f"{found['requested']} was merged into {found['id']}")
+        echo(f"{found['requested']} was merged into {found['id']}")
     if latest:
         print_timeline([latest])
-        click.echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
-    click.echo("items:")
+        echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
+    echo("items:")
     for item, sig, (role, via) in members:
-        click.echo(f"  {(item.published or '')[:16]}  {item.source_id:<20} {sig.authority:<10} "
+        echo(f"  {(item.published or '')[:16]}  {item.source_id:<20} {sig.authority:<10} "
                    f"{item.title[:80]}")
-        click.echo(f"  {'':<16}  {item.url}  [{role}: {via}]")
+        echo(f"  {'':<16}  {item.url}  [{role}: {via}]")
     if entities:
-        click.echo("entities: " + "; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
+        echo("entities: " + "; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
                                             for (k, v), n in sorted(entities.items())))
-    click.echo("noise history:")
+    echo("noise history:")
     for h in found["history"]:
-        click.echo(f"  {h['computed_at'][:16]}  noise {h['noise']:5.1f}  items {h['items']}  "
+        echo(f"  {h['computed_at'][:16]}  noise {h['noise']:5.1f}  items {h['items']}  "
                    f"outlets {h['outlets']}  echo {h['echo']}  attention {h['attention']:.2f}")
 
 
@@ -196,10 +206,10 @@ def noise(ctx: Context, days: int, as_json: bool) -> None:
         assert config.debate is not None
         levels = daily_levels(db, config.debate.id, days, now())
     if as_json:
-        click.echo(json.dumps({"days": [level_json(d) for d in levels]}, indent=2))
+        echo_json(json.dumps({"days": [level_json(d) for d in levels]}, indent=2))
         return
     for d in levels:
         baseline = (f"mean {d.mean:.2f} sd {d.std:.2f} z {d.z:+.1f}" if d.mean is not None
                     and d.z is not None else "no baseline yet")
-        click.echo(f"{d.day}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
+        echo(f"{d.day}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
                    f"(share {d.share:.2f}; {baseline})")

@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import click
-
+from .. import safe
 from ..types import SourceRun
-from .context import EXIT_OK, EXIT_SOURCES_FAILED
+from .context import EXIT_OK, EXIT_SOURCES_FAILED, echo, echo_json
 
 if TYPE_CHECKING:
     from ..cluster import DayNoise
@@ -50,18 +49,18 @@ def report_runs(runs: Sequence[SourceRun], as_json: bool) -> int:
     """Print the runs (a line each and a total, or JSON); return the exit code they make."""
     failed = [r for r in runs if r.failed]
     if as_json:
-        click.echo(json.dumps({"runs": [run_json(r) for r in runs],
+        echo_json(json.dumps({"runs": [run_json(r) for r in runs],
                                "failed": [r.source_id for r in failed]}, indent=2))
     else:
         for r in sorted(runs, key=lambda r: r.source_id):
-            click.echo(run_line(r))
+            echo(run_line(r))
             if r.status in ("ok", "error"):
                 for note in r.notes:
-                    click.echo(f"{'':<27}note: {note}")
+                    echo(f"{'':<27}note: {note}")
         new = sum(r.items_new for r in runs)
         counts = {s: sum(r.status == s for r in runs)
                   for s in ("ok", "not_modified", "error", "skipped")}
-        click.echo(f"{len(runs)} sources: {counts['ok']} ok, {counts['not_modified']} not "
+        echo(f"{len(runs)} sources: {counts['ok']} ok, {counts['not_modified']} not "
                    f"modified, {counts['error']} failed, {counts['skipped']} skipped; "
                    f"{new} new items")
     return EXIT_SOURCES_FAILED if failed else EXIT_OK
@@ -116,10 +115,10 @@ def print_timeline(rows: Sequence[dict[str, Any]]) -> None:
     """Print events as two lines each: what happened, then its noise components."""
     for r in rows:
         topics = ",".join(r["topics"][:3])
-        click.echo(f"{r['date']}  {r['event_id']}  noise {r['noise']:5.1f}  "
+        echo(f"{r['date']}  {r['event_id']}  noise {r['noise']:5.1f}  "
                    f"{r['authority']:<10} {r['kind']:<18} {r['items']:>3} items "
                    f"{r['outlets']:>2} outlets  {r['title'][:90]}")
-        click.echo(f"{'':<12}attention {r['peak_attention']:.2f} peak / {r['attention']:.2f} now,"
+        echo(f"{'':<12}attention {r['peak_attention']:.2f} peak / {r['attention']:.2f} now,"
                    f" echo {r['echo']}, percentile {r['percentile']:.2f} of "
                    f"{r['reference_events']}; topics {topics}")
 
@@ -175,5 +174,12 @@ def signals_table(rows: Sequence[SignalRow]) -> None:
     table.add_column("id", overflow="fold", max_width=28)
     for s in rows:
         table.add_row((s.published or "")[:10], s.authority, s.stance, f"{s.relevance:.2f}",
-                      s.title, s.source, s.id)
+                      cell(s.title), cell(s.source), cell(s.id))
     console.print(table)
+
+
+def cell(value: object) -> str:
+    """Return source text for a rich cell: controls escaped, rich markup shown, not obeyed."""
+    from rich.markup import escape
+
+    return escape(safe.terminal(value))
