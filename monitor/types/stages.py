@@ -1,4 +1,5 @@
-"""Frozen data passed between stages, named for the boundary it crosses."""
+"""Frozen data passed between stages, named for the boundary it crosses: sources, fetched
+bodies, items, signals, members and plans."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from urllib.parse import urlsplit
 KINDS = ("federal_register", "feed", "html", "regulations_gov")
 ROLES = ("agency", "news", "commentary")
 AUTHORITIES = ("final", "proposed", "official", "news", "commentary")  # most binding first
-STANCES = ("restrict", "open", "neutral", "unknown")
 
 
 @dataclass(frozen=True)
@@ -285,131 +285,3 @@ class EventScore:
     reference_events: int
     first_seen: str
     last_seen: str
-
-
-# --- what the outputs show -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SignalRow:
-    """A relevant item with its classification, as the outputs list it."""
-
-    id: str
-    title: str
-    url: str
-    source: str
-    published: str | None
-    relevance: float
-    topics: tuple[str, ...]
-    stance: str
-    authority: str
-    entities: tuple[Entity, ...]
-    event: str | None
-    summary: str = ""
-    draft: bool = False  # on public inspection, not yet published
-
-    @property
-    def document(self) -> str:
-        """Return the document this item is (its FR document number), else its link."""
-        own = next((e.value for e in self.entities if e.kind == "fr_doc" and e.start < 0), None)
-        return own or self.url or self.id
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """An event as the outputs show it: its latest score and its leading items."""
-
-    id: str
-    date: str
-    title: str
-    kind: str
-    authority: str
-    topics: tuple[str, ...]
-    noise: float
-    items: int
-    outlets: int
-    echo: int
-    attention: float
-    peak_attention: float
-    velocity: float
-    percentile: float
-    first_seen: str
-    last_seen: str
-    updated: str
-    stance_mix: tuple[tuple[str, int], ...] = ()
-    links: tuple[tuple[str, str, str], ...] = ()  # (title, url, source) of its first items
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A comment deadline or effective date named by a relevant item."""
-
-    day: str
-    kind: str  # comment_deadline | effective_date
-    title: str
-    url: str
-    item_id: str
-    event: str | None
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    """A source that has been failing, for the digest."""
-
-    source_id: str
-    status: str
-    last_success: str | None
-    last_error: str | None
-    error_count: int
-    failing_since: str | None
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything a digest, feed or page shows for one period."""
-
-    debate: str
-    debate_title: str
-    generated_at: str
-    since: str | None
-    until: str
-    noise_level: str
-    noise_trend: tuple[tuple[str, str, float], ...]  # (day, level, share), oldest first
-    official: tuple[SignalRow, ...]
-    events: tuple[EventRow, ...]  # key events: by authority, then noise
-    new_events: tuple[EventRow, ...]
-    sides: tuple[tuple[str, int, tuple[SignalRow, ...]], ...]  # (stance, count, examples)
-    deadlines: tuple[Deadline, ...]
-    thresholds: tuple[tuple[str, int, str], ...]  # (value, mentions, example title)
-    failing: tuple[SourceHealth, ...]
-    signals: tuple[SignalRow, ...]  # every relevant item of the period, newest first
-    daily: tuple[tuple[str, int, int, str], ...] = ()  # (day, relevant, total, level)
-    topics: tuple[tuple[str, str, int], ...] = ()  # (topic, label, items) in the period
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how digests are mailed (sources.yaml `smtp:`; the password from
-    MONITOR_SMTP_PASSWORD)."""
-
-    host: str
-    port: int = 587
-    security: str = "starttls"  # starttls | tls | none
-    user: str | None = None
-    sender: str = ""
-    to: tuple[str, ...] = ()
-    timeout: float = 30.0
-
-
-@dataclass(frozen=True)
-class DaemonSettings:
-    """How `monitor daemon` schedules (sources.yaml `daemon:`)."""
-
-    timezone: str = "UTC"
-    misfire_grace_time: int = 300  # seconds a late job may still run
-    jitter: int = 30  # seconds of random delay added to interval jobs
-    digest_cron: str | None = None  # crontab line for the digest job, in `timezone`
-    digest_since: str = "1d"
-    digest_send: bool = True
-    digest_out: str | None = None
-    digest_format: str = "html"
-    skip_empty: bool = False

@@ -1,0 +1,38 @@
+"""Frozen data passed between the parts of monitor, named for the boundary it crosses.
+
+``stages``: what flows through the pipeline (Source -> Fetched -> Item -> Signal -> Member ->
+Plan); ``shown``: what the read side shows (rows, deadlines, the Report). Import from here.
+"""
+
+from __future__ import annotations
+
+from .shown import (  # noqa: F401
+    DaemonSettings,
+    Deadline,
+    EventRow,
+    Report,
+    SignalRow,
+    SmtpSettings,
+    SourceHealth,
+)
+from .stages import (  # noqa: F401
+    AUTHORITIES,
+    KINDS,
+    ROLES,
+    Assignment,
+    AuthorityRule,
+    Debate,
+    Entity,
+    EventScore,
+    Fetched,
+    Item,
+    Member,
+    Parsed,
+    Plan,
+    Signal,
+    Source,
+    SourceRun,
+    SourceState,
+    Topic,
+    TopicHit,
+)
