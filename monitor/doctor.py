@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import store
-from .config import Config, api_key, daemon_settings, load_config, smtp_settings
+from .config import Config, load_config, missing_key, smtp_settings
 from .errors import FetchError, MonitorError
 from .fetch import fetch, make_client
+from .parse import problems
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,18 @@ def run_checks(sources_path: str, db_path: str, *, network: bool = False,
     out.extend(_database(db_path))
     if config is not None:
         try:
-            settings = daemon_settings(config)
-            from .schedule import digest_trigger, source_trigger
+            from .schedule import check_schedule
 
-            for source in config.sources:
-                source_trigger(source, settings, config)
-            digest = digest_trigger(settings, config)
+            settings = check_schedule(config)
             out.append(Check("daemon schedule", "ok", f"time zone {settings.timezone}; "
-                             + (f"digest at '{settings.digest_cron}'" if digest
+                             + (f"digest at '{settings.digest_cron}'" if settings.digest_cron
                                 else "no digest job")))
+            out.extend(Check(f"source {s.id}", "fail", problem) for s in config.sources
+                       for problem in problems(s))
         except MonitorError as e:
             out.append(Check("daemon schedule", "fail", str(e)))
         out.append(_smtp(config, connect=smtp))
-        missing = [s.id for s in config.sources if s.api_key_env and not api_key(s)]
+        missing = [s.id for s in config.sources if missing_key(s)]
         if missing:
             out.append(Check("api keys", "warn", f"skipped for a missing key: "
                              f"{', '.join(missing)}"))
@@ -112,7 +112,7 @@ def _network(config: Config) -> list[Check]:
     out = []
     with make_client(config.settings) as client:
         for source in config.sources:
-            if not source.enabled or (source.api_key_env and not api_key(source)):
+            if not source.enabled or missing_key(source):
                 out.append(Check(f"source {source.id}", "skip", "disabled or no key"))
                 continue
             try:

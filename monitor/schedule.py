@@ -30,9 +30,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import deliver, logs, pipeline, store
-from .config import Config, api_key, daemon_settings, parse_since
+from .config import Config, daemon_settings, missing_key, parse_since
 from .errors import ConfigError, MonitorError
-from .outputs import render
 from .types import DaemonSettings, Source
 
 if TYPE_CHECKING:
@@ -53,6 +52,16 @@ def source_trigger(source: Source, settings: DaemonSettings, config: Config) -> 
                               entry=source.id, key="cron") from e
     return IntervalTrigger(seconds=source.interval, timezone=settings.timezone,
                            jitter=settings.jitter or None)
+
+
+def check_schedule(config: Config) -> DaemonSettings:
+    """Return the daemon settings after building every job's trigger, as the daemon will;
+    raise ConfigError for a line the scheduler refuses (init and doctor check the same)."""
+    settings = daemon_settings(config)
+    for source in config.sources:
+        source_trigger(source, settings, config)
+    digest_trigger(settings, config)
+    return settings
 
 
 def digest_trigger(settings: DaemonSettings, config: Config) -> CronTrigger | None:
@@ -87,7 +96,7 @@ class Daemon:
         for source in config.sources:
             if not source.enabled:
                 continue
-            if source.api_key_env and not api_key(source):
+            if missing_key(source):
                 logs.event(log, "source_skipped", source=source.id,
                            reason=f"needs {source.api_key_env}")
                 continue
@@ -127,10 +136,9 @@ class Daemon:
                                          skip_empty=s.skip_empty, now=self.now(),
                                          password=self.password)
         if s.digest_out and not result.skipped:
-            draw = {"md": render.digest_markdown, "html": render.digest_html,
-                    "text": render.digest_text}[s.digest_format]
             Path(s.digest_out).parent.mkdir(parents=True, exist_ok=True)
-            Path(s.digest_out).write_text(draw(result.report), encoding="utf-8")
+            Path(s.digest_out).write_text(deliver.render_digest(result.report, s.digest_format),
+                                          encoding="utf-8")
         store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "done")
 
     def _on_event(self, event: JobExecutionEvent) -> None:

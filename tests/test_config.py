@@ -260,3 +260,18 @@ def test_per_page_in_the_query_is_the_figure_backfill_uses(tmp_path):
     path.write_text("sources:\n  - {id: fr, kind: federal_register, query: {per_page: 50}}\n")
     source = load_config(path).sources[0]
     assert source.options["per_page"] == 50 and ("per_page", "50") in source.query
+
+
+def test_init_checks_css_selectors_as_the_parser_will(tmp_path):
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - {id: news, kind: html, url: 'https://example.org/',"
+                    " options: {item: 'div..broken', title: 'h2'}}\n")
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "m.db"), "--sources", str(path),
+                                      "init"])
+    assert result.exit_code == 2
+    assert "source 'news'" in result.output and "options.item" in result.output
+    assert "Traceback" not in result.output

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from .. import store
-from ..config import api_key
+from ..config import missing_key
+from ..errors import ConfigError
 from ..types import Source, SourceState
 from .context import Context, echo, echo_json, errors, now, parse_day, pass_ctx
 from .show import progress, report_runs
@@ -23,8 +24,15 @@ def init(ctx: Context) -> None:
 
     Example: monitor --db data/monitor.db init
     """
+    from ..parse import problems
+    from ..schedule import check_schedule
+
     with errors():
         config = ctx.config()
+        for source in config.sources:  # what only the parsers can tell (CSS selectors)
+            for problem in problems(source):
+                raise ConfigError(f"source '{source.id}': {problem}", file=config.path)
+        check_schedule(config)
         db = ctx.db()
         echo(f"database {ctx.db_path}: schema version {store.schema_version(db)}, "
                    f"{store.count_items(db)} items")
@@ -96,7 +104,7 @@ def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str,
 
 def _status(source: Source, state: SourceState | None, at: datetime) -> str:
     """Return the health a source shows in `monitor sources`."""
-    if source.api_key_env and not api_key(source):
+    if missing_key(source):
         return "skipped (no key)"
     if not source.enabled:
         return "disabled"

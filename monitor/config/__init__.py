@@ -26,6 +26,7 @@ from .sources import (
     FR_PUBLIC_INSPECTION_URL,
     api_key,
     default_role,
+    missing_key,
     read_sources,
 )
 from .yamlmap import Place, load_yaml
@@ -33,6 +34,7 @@ from .yamlmap import Place, load_yaml
 __all__ = [
     "DEBATES_DIR", "DEFAULT_DEBATE", "ENTITY_KINDS", "FR_DOCUMENTS_URL", "FR_FIELDS",
     "FR_PUBLIC_INSPECTION_URL", "SETTING_HELP", "Config", "Settings", "api_key", "check_address",
+    "missing_key",
     "check_cron", "check_timezone", "daemon_settings", "debate_path", "default_role",
     "load_config", "load_debate", "load_yaml", "parse_duration", "parse_interval",
     "parse_since", "smtp_settings",

@@ -44,6 +44,14 @@ def api_key(source: Source) -> str | None:
     return os.environ.get(source.api_key_env) or None if source.api_key_env else None
 
 
+def missing_key(source: Source) -> str | None:
+    """Return the environment variable holding the source's API key when it is unset, else
+    None (also for sources that need no key): such a source is skipped with a notice."""
+    if source.api_key_env and not api_key(source):
+        return source.api_key_env
+    return None
+
+
 def read_sources(raw: Any, top: Place, base_url: str | None) -> tuple[Source, ...]:
     """Return the Sources of the `sources:` list; ids are unique."""
     raw = raw or []

@@ -35,6 +35,12 @@ def parse(source: Source, fetched: Fetched) -> Parsed:
     return replace(parsed, items=items, next_url=next_url)
 
 
+def problems(source: Source) -> list[str]:
+    """Return what is wrong with a source's options that only its parser can tell (CSS
+    selectors): the checks `init` and `doctor` make before any fetch."""
+    return html.selector_problems(source) if source.kind == "html" else []
+
+
 def _clean(key: str, value: Any) -> Any:
     if isinstance(value, str):
         return safe.url(value) if key.endswith("_url") else safe.stored(value)

@@ -79,6 +79,25 @@ def _date(node: Tag | None) -> str | None:
     return parse_date_text(_text(node))
 
 
+SELECTOR_OPTIONS = ("item", "title", "link", "date", "summary")
+
+
+def selector_problems(source: Source) -> list[str]:
+    """Return what is wrong with the source's CSS selectors (empty when all compile)."""
+    probe = BeautifulSoup("<p></p>", "lxml")
+    problems = []
+    for key in SELECTOR_OPTIONS:
+        selector = source.options.get(key)
+        if selector is None:
+            continue
+        try:
+            probe.select_one(str(selector))
+        except Exception as e:  # soupsieve raises its own SelectorSyntaxError
+            problems.append(f"options.{key}: bad CSS selector {selector!r}: "
+                            f"{str(e).splitlines()[0]}")
+    return problems
+
+
 def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Parsed:
     """Return one item per element matching ``options.item``; links resolved against the page."""
     opts = source.options

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .. import logs, store
-from ..config import Config, Settings, api_key
+from ..config import Config, Settings, missing_key
 from ..errors import FetchError, SourceError
 from ..fetch import Sleep, fetch
 from ..parse import parse
@@ -37,13 +37,6 @@ log = logging.getLogger("monitor.pipeline")
 
 
 # --- which sources run -------------------------------------------------------------------
-
-def missing_key(source: Source) -> str | None:
-    """Return the environment variable holding the source's API key when it is unset, else
-    None (also for sources that need no key)."""
-    if source.api_key_env and not api_key(source):
-        return source.api_key_env
-    return None
 
 
 def _skip(source: Source, reason: str, now: datetime) -> SourceRun:
