@@ -77,11 +77,12 @@ def terminal(value: Any, *, one_line: bool = True) -> str:
     """Return text for a terminal: controls and bidi overrides shown escaped, never raw.
 
     With ``one_line`` (the default), tabs and newlines become spaces too, so a title cannot
-    fake rows of a table."""
+    fake rows of a table. Without it, tabs and line ends stay (CRLF, as CSV and iCalendar
+    end lines, becomes a plain newline)."""
     text = str(value if value is not None else "")
     if one_line:
         return _UNSAFE_LINE.sub(_visible, text)
-    return _UNSAFE.sub(_visible, text)
+    return _UNSAFE.sub(_visible, text.replace("\r\n", "\n"))
 
 
 def plain(value: Any) -> str:

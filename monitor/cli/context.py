@@ -107,7 +107,7 @@ def write(out: str | None, content: str | bytes) -> None:
     if out is None:
         text = content.decode() if isinstance(content, bytes) else content
         if sys.stdout.isatty():  # a document shown on a terminal
-            text = safe.terminal(text.replace("\r\n", "\n"), one_line=False)
+            text = safe.terminal(text, one_line=False)
         click.echo(text, nl=False)
         return
     path = Path(out)
