@@ -286,7 +286,8 @@ def _get_once(
         got = "" if total is None else f" ({total:,} bytes of the body so far)"
         return FetchError(source.id, f"gave up after {time.monotonic() - started:.1f} s: the "
                           f"response is arriving too slowly{got}; limit {DEADLINE_FACTOR} x "
-                          f"timeout = {limit:g} s per attempt", transient=True)
+                          f"timeout = {limit:g} s per attempt")  # not retried: it would
+                          # hold the run (and the writer lock) for another whole deadline
 
     total: int | None = None
     try:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The benchmark runner behind scripts/bench: one section, or all, then a JSON summary.
 
-    scripts/bench crawl|ingest|classify|timeline|query|daemon|all [--quick] [--json]
+    scripts/bench crawl|ingest|classify|timeline|query|daemon|hostile|all [--quick] [--json]
                   [--profile] [--out FILE] [--strict]
 
 Sections live in scripts/bench_<name>.py, each with ``run(quick, report) -> dict`` returning
@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Report, forbid_network, start_watchdog  # noqa: E402
 
-SECTIONS = ("crawl", "ingest", "classify", "timeline", "query", "daemon")
+SECTIONS = ("crawl", "ingest", "classify", "timeline", "query", "daemon", "hostile")
 # Seconds for the whole run. A full `all` measures about 25 minutes on 2 CPUs (timeline and
 # query build databases of 100,000 and 1,000,000 items); the bound is a hang guard.
 TIME_BOUND = {"full": 90 * 60, "quick": 10 * 60}
@@ -63,6 +63,10 @@ def _run_section(name: str, quick: bool, report: Report, profile: bool) -> dict[
         import bench_daemon
 
         return bench_daemon.run(quick, report)
+    if name == "hostile":
+        import bench_hostile
+
+        return bench_hostile.run(quick, report)
     raise ValueError(name)
 
 
