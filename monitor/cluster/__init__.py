@@ -60,7 +60,8 @@ from .joins import (
     join_echoes,
 )
 from .levels import LEVELS, DayNoise, noise_levels
-from .members import _outlet, member_of, tokens
+from .members import _outlet as _outlet  # tests/test_properties.py imports it here
+from .members import member_of, tokens
 from .score import (
     COLD_START_EVENTS,
     COLD_START_SCALE,
@@ -81,7 +82,7 @@ __all__ = [
     "KEY_WINDOW_DAYS", "KIND_BONUS", "KIND_PHRASES", "LEVELS", "MAX_CANDIDATES",
     "MAX_EVENT_SPAN_DAYS", "MAX_SHARING", "MIN_ANCHOR_COSINE", "NEWS_COSINE",
     "NEWS_WINDOW_DAYS", "RARE_TOKENS", "REFERENCE_DAYS", "SIMILARITY_WINDOW_DAYS",
-    "TITLE_RATIO_THRESHOLD", "DayNoise", "Profile", "_outlet", "attention", "event_id_for",
+    "TITLE_RATIO_THRESHOLD", "DayNoise", "Profile", "attention", "event_id_for",
     "member_of", "noise_from", "noise_levels", "peak_attention", "plan", "profile", "rank",
     "raw_score", "similar", "tokens",
 ]

@@ -113,6 +113,7 @@ class Graph:
         return root
 
     def union(self, a: str, b: str) -> None:
+        """Merge a's and b's components under the lesser root."""
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             keep, gone = min(ra, rb), max(ra, rb)
