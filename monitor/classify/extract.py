@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
@@ -280,10 +281,8 @@ def _date_value(text: str) -> str | None:
     cleaned = re.sub(r"\s+", " ", text.replace(",", ", ")).replace(" ,", ",").strip()
     cleaned = re.sub(r",\s*,", ",", cleaned)
     for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%B %d %Y"):
-        try:
+        with suppress(ValueError):
             return datetime.strptime(cleaned.replace("Sept", "Sep"), fmt).date().isoformat()
-        except ValueError:
-            continue
     return None
 
 
