@@ -360,3 +360,38 @@ def test_explain_and_event_on_a_terminal_show_no_raw_control(hostile) -> None:
         code, screen = on_a_terminal(hostile, args)
         assert code == 0, screen
         assert not RAW.search(STYLE.sub("", screen).replace("\r\n", "")), (args, screen)
+
+
+@pytest.fixture(scope="module")
+def hostile_report(hostile):
+    from datetime import UTC, datetime
+
+    from monitor import report
+    from monitor.config import load_config
+
+    db = store.open_db(hostile[0])
+    rep = report.build(db, load_config(hostile[1]), None, datetime(2026, 11, 25, tzinfo=UTC),
+                       deadline_days=3650)
+    assert rep.signals and rep.deadlines
+    return rep
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=st.text(max_size=60), url_tail=st.text(max_size=30))
+def test_any_title_and_url_keep_every_format_safe(hostile_report, title, url_tail) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.outputs import calendar, render
+
+    signals = tuple(replace(s, title=title, url="https://example.org/" + url_tail)
+                    for s in hostile_report.signals)
+    deadlines = tuple(replace(d, title=title) for d in hostile_report.deadlines)
+    rep = replace(hostile_report, signals=signals, official=signals[:3],
+                  deadlines=deadlines, sides=(("restrict", 1, signals[:1]),))
+    ET.fromstring(render.atom(rep, "tag:x,2026:y"))
+    ics = calendar.to_ics(deadlines, "d", title, datetime(2026, 11, 25, tzinfo=UTC))
+    assert not RAW.search(ics.decode().replace("\r\n", ""))
+    md = render.digest_markdown(rep)
+    assert not RAW.search(md.replace("\n", ""))
+    for target in re.findall(r"\]\(([^)]*)\)", md):
+        assert target == "" or target.startswith("https://example.org/")
