@@ -12,8 +12,8 @@ hostile until it passes through here:
 - ``plain``: one line of text for a plain-text or Markdown document: the same escapes.
 - ``xml``: characters XML 1.0 forbids dropped, and the controls and bidi overrides it allows
   escaped as for a terminal (so a reader shows them, not obeys them).
-- ``ical``: iCalendar property text: controls and bidi overrides escaped as above (the
-  calendar library folds lines and escapes commas and semicolons).
+- ``ical``: one line of iCalendar property text, escaped as above (the calendar library
+  folds lines and escapes commas and semicolons).
 - ``json_text``: a JSON document for a terminal: the same characters as ``\\uXXXX`` escapes,
   which JSON reads back as the very same characters.
 - ``log_value``: a logfmt value: controls escaped, quoted when it holds a space, quote or =.
@@ -97,8 +97,8 @@ def xml(value: Any) -> str:
 
 
 def ical(value: Any) -> str:
-    """Return iCalendar property text: controls and bidi overrides escaped (newlines kept)."""
-    return _UNSAFE.sub(_visible, str(value if value is not None else ""))
+    """Return one line of iCalendar property text: controls and bidi overrides escaped."""
+    return plain(value)
 
 
 def markdown(value: Any) -> str:
