@@ -69,6 +69,7 @@ def cli(ctx: click.Context, db_path: str, sources_path: str, verbose: bool, quie
     ctx.obj = Context(db_path, sources_path)
     ctx.obj.verbose = verbose
     ctx.obj.quiet = quiet
+    ctx.obj.log_file = log_file
 
 
 @cli.result_callback()

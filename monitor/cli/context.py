@@ -93,6 +93,7 @@ class Context:
         self.sources_path = sources_path
         self.verbose = False
         self.quiet = False  # cron mode: print only what needs a person
+        self.log_file: str | None = None
 
     def config(self, base_url: str | None = None) -> Config:
         """Return the loaded sources.yaml."""

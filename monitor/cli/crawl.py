@@ -72,7 +72,8 @@ def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: boo
             config.source(sid)
         with store.writer_lock(ctx.db_path):
             db = ctx.db()
-            with make_client(config.settings) as client, progress(bar) as (on_start, on_result):
+            with make_client(config.settings) as client, \
+                    progress(bar, not ctx.log_file) as (on_start, on_result):
                 runs = pipeline.run(db, config, client, only=source_ids, force=force,
                                     on_start=on_start, on_result=on_result)
     return report_runs(runs, as_json, quiet=ctx.quiet)
@@ -108,7 +109,8 @@ def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str,
             config.source(sid)
         with store.writer_lock(ctx.db_path):
             db = ctx.db()
-            with make_client(config.settings) as client, progress(bar) as (_, on_result):
+            with make_client(config.settings) as client, \
+                    progress(bar, not ctx.log_file) as (_, on_result):
                 runs = pipeline.backfill(db, config, client, start, until=end,
                                          only=source_ids, on_result=on_result)
     return report_runs(runs, as_json, quiet=ctx.quiet)

@@ -93,12 +93,32 @@ def report_runs(runs: Sequence[SourceRun], as_json: bool, *, quiet: bool = False
 
 
 @contextmanager
-def progress(enabled: bool) -> Iterator[tuple[Callable[[int], None],
-                                              Callable[[SourceRun], None]]]:
-    """Yield (on_start, on_result) callbacks that drive a progress bar on a terminal."""
+def progress(enabled: bool, logs_to_stderr: bool = True) -> Iterator[
+        tuple[Callable[[int], None], Callable[[SourceRun], None]]]:
+    """Yield (on_start, on_result) callbacks that drive a progress bar on a terminal.
+
+    While the bar shows, a log line prints on its own line above it; the per-source run
+    lines are left out of a terminal log (the summary below the bar shows each run once).
+    """
     if not enabled:
         yield (lambda n: None), (lambda r: None)
         return
+    import logging
+
+    runs_log = logging.getLogger("monitor.pipeline")
+    level = runs_log.level
+    if logs_to_stderr:
+        runs_log.setLevel(max(logging.ERROR, level))
+    try:
+        with _bar() as callbacks:
+            yield callbacks
+    finally:
+        runs_log.setLevel(level)
+
+
+@contextmanager
+def _bar() -> Iterator[tuple[Callable[[int], None], Callable[[SourceRun], None]]]:
+    """Yield the callbacks of a rich progress bar on stderr."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
