@@ -39,6 +39,9 @@ def init(ctx: Context) -> None:
 
     with errors():
         config = ctx.config()
+        if not config.sources:
+            raise ConfigError("lists no sources: add entries under `sources:` (the README's "
+                              "Sources section shows each kind)", file=config.path)
         for source in config.sources:  # what only the parsers can tell (CSS selectors)
             for problem in problems(source):
                 raise ConfigError(f"source '{source.id}': {problem}", file=config.path)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import click
 
 from .. import store
-from ..errors import DeliveryError
+from ..errors import ConfigError, DeliveryError
 from .context import (
     EXIT_SOURCES_FAILED,
     EXIT_USAGE,
@@ -31,6 +31,7 @@ from .context import (
 )
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..types import Report
 
 
@@ -81,6 +82,8 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
     try:
         with errors():
             config = ctx.config()
+            if send:
+                _check_mail(config)
             db = ctx.db(create=False)
             result = deliver_digest(
                 db, config, start, recipients=to, send=send, resend=resend,
@@ -98,6 +101,16 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
     if result.sent:
         echo(f"sent {len(result.report.signals)} items to "
                    f"{', '.join(result.recipients)}: {result.subject}", err=True)
+
+
+def _check_mail(config: Config) -> None:
+    """Refuse, before connecting, smtp settings that cannot send (a user, no password)."""
+    from ..config import smtp_settings
+
+    user = smtp_settings(config).user
+    if user and not os.environ.get("MONITOR_SMTP_PASSWORD"):
+        raise ConfigError(f"smtp.user is {user!r} but MONITOR_SMTP_PASSWORD is not set",
+                          file=config.path)
 
 
 @click.command()

@@ -86,7 +86,10 @@ def report_runs(runs: Sequence[SourceRun], as_json: bool, *, quiet: bool = False
         new = sum(r.items_new for r in runs)
         counts = {s: sum(r.status == s for r in runs)
                   for s in ("ok", "not_modified", "error", "skipped")}
-        echo(f"{len(runs)} sources: {counts['ok']} ok, {counts['not_modified']} not "
+        sources = len({r.source_id for r in runs})
+        what = (f"{len(runs)} sources" if sources == len(runs)
+                 else f"{sources} source{'s' * (sources != 1)}, {len(runs)} runs")
+        echo(f"{what}: {counts['ok']} ok, {counts['not_modified']} not "
                    f"modified, {counts['error']} failed, {counts['skipped']} skipped; "
                    f"{new} new items")
     return EXIT_SOURCES_FAILED if failed else EXIT_OK

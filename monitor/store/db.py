@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..errors import StorageError
+from ..errors import ConfigError, StorageError
 from .migrations import MIGRATIONS
 
 
@@ -22,11 +22,24 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
             db.enable_wal()
         db.execute("PRAGMA busy_timeout = 30000")
         db.execute("PRAGMA foreign_keys = ON")
+        newer = unknown_migrations(db)
+        if newer:
+            db.close()
+            raise ConfigError(f"{path}: made by a newer version of monitor (schema steps "
+                              f"{', '.join(newer)} are unknown to this one); upgrade monitor "
+                              "or use another --db")
         if migrate:
             MIGRATIONS.apply(db)
     except sqlite3.DatabaseError as e:
         raise StorageError(f"{path}: cannot open the database: {e}") from e
     return db
+
+
+def unknown_migrations(db: Database) -> list[str]:
+    """Return the schema steps applied to ``db`` that this version does not know (a
+    database written by a newer version)."""
+    known = {m.name for m in MIGRATIONS._migrations}  # sqlite-utils keeps no public list
+    return [m.name for m in MIGRATIONS.applied(db) if m.name not in known]
 
 
 def memory_db() -> Database:
