@@ -219,7 +219,9 @@ TOPICS = ("compute_thresholds", "weight_export_controls", "reporting_requirement
           "open_weight_restrictions", "national_security", "licensing", "state_frontier_laws",
           "foreign_regimes")
 STANCES = ("restrict", "open", "neutral", "unknown")
-AUTHORITIES = ("final", "proposed", "official", "news", "commentary")
+STANCE_HELP = ("Only those with this stance: restrict (imposes or urges restrictions), open "
+               "(revokes them or defends open release), neutral (asks, evaluates, reports), "
+               "unknown.")
 TOPIC_HELP = "Only those with this topic: " + ", ".join(TOPICS) + " (or your debate's own)."
 
 

@@ -94,11 +94,12 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
                           EXIT_SOURCES_FAILED) from e.__cause__
         raise
     if result.skipped:
-        echo("nothing new: no digest", err=True)
+        if not ctx.quiet:
+            echo("nothing new: no digest", err=True)
         return
     if out is not None or not send:
         write(out, render_digest(result.report, fmt))
-    if result.sent:
+    if result.sent and not ctx.quiet:
         echo(f"sent {len(result.report.signals)} items to "
                    f"{', '.join(result.recipients)}: {result.subject}", err=True)
 

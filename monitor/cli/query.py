@@ -6,13 +6,17 @@ Start-up is most of a query's time, so nothing here loads the fetch, parse or ou
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from .. import store
+from .. import safe, store
+from ..errors import StorageError
+from ..types import AUTHORITIES
 from .context import (
-    AUTHORITIES,
     EXIT_USAGE,
+    STANCE_HELP,
     STANCES,
     TOPIC_HELP,
     Context,
@@ -33,6 +37,7 @@ from .show import (
     signal_json,
     signals_csv,
     signals_table,
+    wrapped,
 )
 
 AUTHORITY = click.Choice(AUTHORITIES)
@@ -43,9 +48,9 @@ AUTHORITY = click.Choice(AUTHORITIES)
               help="Period: 7d, 12w, 1y, 48h, a date or 'all'.")
 @click.option("--topic", default=None, help=TOPIC_HELP)
 @click.option("--stance", type=click.Choice(STANCES),
-              default=None, help="Only items with this stance.")
+              default=None, help=STANCE_HELP)
 @click.option("--authority", type=AUTHORITY, default=None,
-              help="Only items of this authority.")
+              help="Only items of this authority (most binding first).")
 @click.option("--source", default=None, help="Only items from this source id.")
 @click.option("--min-relevance", type=click.FloatRange(0, 1), default=None,
               help="Only items at least this relevant (0..1).")
@@ -77,7 +82,7 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
     if raw_query and not query:
         raise click.UsageError("--fts reads --query as FTS5 syntax; give --query too")
     start = period_start(since)
-    with errors():
+    with errors(), bad_search(query):
         config = ctx.config()
         check_filters(config, topic=topic, source=source)
         db = ctx.db(create=False)
@@ -86,6 +91,8 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
         rows = store.query_signals(db, config.debate.id, since=start, topic=topic,
                                    stance=stance, authority=authority, source=source,
                                    min_relevance=min_relevance, query=fts,
+                                   identifier=None if raw_query or query is None
+                                   or len(query.split()) != 1 else query.strip().upper(),
                                    limit=limit or None)
     if fmt == "json":
         echo_json(json.dumps([signal_json(s) for s in rows], indent=2, ensure_ascii=False))
@@ -96,6 +103,18 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
         echo(signals_csv(rows), nl=False)
     else:
         signals_table(rows)
+
+
+@contextmanager
+def bad_search(query: str | None) -> Iterator[None]:
+    """Yield; a query FTS5 refuses becomes a usage error naming --query."""
+    try:
+        yield
+    except StorageError as e:
+        if query is None:
+            raise
+        raise click.BadParameter(f"{query!r}: {str(e.__cause__ or e)} (without --fts every "
+                                 "word is a phrase)", param_hint="'--query'") from e
 
 
 @click.command()
@@ -192,18 +211,19 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     if latest:
         print_timeline([latest])
         echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
-    echo("items:")
+    echo(f"items:\n  {'published':<16}  {'authority':<10} item / title / link")
     for item, sig, (role, via) in members:
-        echo(f"  {(item.published or '')[:16]}  {item.source_id:<20} {sig.authority:<10} "
-                   f"{item.title[:80]}")
-        echo(f"  {'':<16}  {item.url}  [{role}: {via}]")
+        when = (item.published or "")[:16].replace("T", " ")
+        echo(f"  {when:<16}  {sig.authority:<10} {item.id}")
+        echo(wrapped(safe.terminal(item.title), 30, " " * 30))
+        echo(wrapped(f"{safe.terminal(item.url)} [{role}: {via}]", 30, " " * 30))
     if entities:
-        echo("entities: " + "; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
-                                            for (k, v), n in sorted(entities.items())))
-    echo("noise history:")
+        echo(wrapped("; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
+                               for (k, v), n in sorted(entities.items())), 2, "entities: "))
+    echo(f"noise history:\n  {'computed':<16}  noise  items outlets  echo attention")
     for h in found["history"]:
-        echo(f"  {h['computed_at'][:16]}  noise {h['noise']:5.1f}  items {h['items']}  "
-                   f"outlets {h['outlets']}  echo {h['echo']}  attention {h['attention']:.2f}")
+        echo(f"  {h['computed_at'][:16].replace('T', ' '):<16}  {h['noise']:5.1f}  "
+             f"{h['items']:>5} {h['outlets']:>7} {h['echo']:>5} {h['attention']:>9.2f}")
 
 
 @click.command()

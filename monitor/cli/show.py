@@ -87,7 +87,7 @@ def report_runs(runs: Sequence[SourceRun], as_json: bool, *, quiet: bool = False
         counts = {s: sum(r.status == s for r in runs)
                   for s in ("ok", "not_modified", "error", "skipped")}
         sources = len({r.source_id for r in runs})
-        what = (f"{len(runs)} sources" if sources == len(runs)
+        what = (f"{len(runs)} source{'s' * (sources != 1)}" if sources == len(runs)
                  else f"{sources} source{'s' * (sources != 1)}, {len(runs)} runs")
         echo(f"{what}: {counts['ok']} ok, {counts['not_modified']} not "
                    f"modified, {counts['error']} failed, {counts['skipped']} skipped; "
@@ -245,11 +245,11 @@ def signals_table(rows: Sequence[SignalRow]) -> None:
 def sources_table(rows: Sequence[dict[str, Any]]) -> None:
     """Print the sources' health as a table with a header row; each failing source's
     last error on wrapped lines under the table."""
-    table = _table("source", "kind", "status", "last success", "next attempt", "7d", "all")
+    table = _table("source", "kind", "status", "last success / next attempt", "7d", "all")
     for r in rows:
         table.add_row(cell(r["id"]), r["kind"], r["status"],
-                      (r["last_success"] or "never")[:16].replace("T", " "),
-                      (r["next_attempt"] or "-")[:16].replace("T", " "),
+                      f"{(r['last_success'] or 'never')[:16].replace('T', ' ')}\n"
+                      f"{(r['next_attempt'] or '-')[:16].replace('T', ' ')}",
                       str(r["items_7d"]), str(r["items"]))
     _print(table)
     for r in rows:
