@@ -355,3 +355,9 @@ def test_send_with_a_user_and_no_password_says_so_before_connecting(demo, tmp_pa
 
 def test_the_lock_file_is_ignored_by_git():
     assert "*.db.lock" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_eval_refuses_a_topic_the_debate_does_not_define(demo, tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("title,relevant,topics\nBIS interim final rule,1,export_contrls\n")
+    one_line_error(on(demo, "eval", str(labels)), 2, "export_contrls", "compute_thresholds")
