@@ -361,3 +361,20 @@ def test_eval_refuses_a_topic_the_debate_does_not_define(demo, tmp_path):
     labels = tmp_path / "labels.csv"
     labels.write_text("title,relevant,topics\nBIS interim final rule,1,export_contrls\n")
     one_line_error(on(demo, "eval", str(labels)), 2, "export_contrls", "compute_thresholds")
+
+
+def test_a_reader_opens_a_database_without_writing_beside_it(demo, tmp_path):
+    # what a query in a read-only folder does (root, who runs these tests, can write anywhere,
+    # so the folder's mode cannot show it): nothing is created next to the file
+    from monitor import store
+
+    db = tmp_path / "copy.db"
+    with sqlite3.connect(demo / "monitor.db") as src, sqlite3.connect(db) as dst:
+        src.backup(dst)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    reader = store.open_db(db, read_only=True)
+    assert store.count_items(reader) > 100
+    with pytest.raises(sqlite3.OperationalError):
+        reader.execute("DELETE FROM items")
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -105,6 +105,9 @@ class Context:
         if not create and self.db_path != ":memory:" and not Path(self.db_path).is_file():
             raise Failure(f"no database at {self.db_path} (create it with `monitor init` and "
                           "fill it with `monitor run`, or name one with --db)", EXIT_USAGE)
+        folder = Path(self.db_path).absolute().parent
+        if not create and not os.access(folder, os.W_OK):  # a reader in a read-only folder
+            return store.open_db(self.db_path, read_only=True)
         return store.open_db(self.db_path)
 
 
