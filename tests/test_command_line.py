@@ -200,7 +200,9 @@ def test_raw_fts_syntax_on_request_and_its_errors_name_the_option(demo):
 # --- 8. read commands never create a database ---------------------------------------------
 
 @pytest.mark.parametrize("args", [("signals",), ("timeline",), ("sources",), ("noise",),
-                                  ("deadlines",), ("digest",), ("event", "ev-0")],
+                                  ("deadlines",), ("digest",), ("event", "ev-0"),
+                                  ("explain", "fr-ntia:2024-03763"), ("feed",),
+                                  ("page", "--out", "/nonexistent-page-folder")],
                          ids=" ".join)
 def test_read_commands_do_not_create_a_database(demo, tmp_path, args):
     db = tmp_path / "nothere.db"

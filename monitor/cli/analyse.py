@@ -76,7 +76,7 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
 
     with errors():
         config = ctx.config()
-        found = explain_item(ctx.db(), config, item_id)
+        found = explain_item(ctx.db(create=False), config, item_id)
     if found is None:
         raise Failure(f"no item {item_id!r} in {ctx.db_path} (ids are shown by "
                       "`monitor signals`)", EXIT_USAGE)
