@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -24,10 +23,16 @@ from urllib.parse import unquote, urlsplit
 from . import pipeline, report, store
 from .config import load_config
 from .deliver import feed_id, render_digest
+from .errors import ConfigError
 from .fetch import make_client
 from .outputs import calendar, render
 from .types import SourceRun
 
+# Everything the demo writes into its folder, and nothing else: a rerun replaces these files
+# only, and a folder holding anything more is refused, never emptied.
+OUTPUT_NAMES = ("digest.md", "digest.html", "digest.txt", "feed.atom", "deadlines.ics",
+                "index.html")
+DB_NAMES = ("monitor.db", "monitor.db-wal", "monitor.db-shm", "monitor.db-journal")
 _TYPES = {".json": "application/json", ".rss": "application/rss+xml",
           ".xml": "application/rss+xml", ".atom": "application/atom+xml",
           ".html": "text/html; charset=utf-8"}
@@ -107,6 +112,7 @@ class DemoRun:
     db_path: Path
     sources: Path  # the sample's sources.yaml with the server's URL written in
     items: int
+    last_day: str  # the newest publication day in the sample ("" when it has none)
 
 
 def run_demo(root: Path, out_dir: Path, now: datetime,
@@ -116,9 +122,7 @@ def run_demo(root: Path, out_dir: Path, now: datetime,
 
     ``on_serve`` hears the server's base URL and the number of sources before fetching starts.
     """
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    prepare_folder(out_dir)
     db_path = out_dir / "monitor.db"
     with SampleServer(root) as server:
         config = load_config(root / "sources.yaml", base_url=server.base)
@@ -132,7 +136,7 @@ def run_demo(root: Path, out_dir: Path, now: datetime,
             events = store.timeline(db, debate.id)
             rep = report.build(db, config, None, now)
             outputs = out_dir / "outputs"
-            outputs.mkdir()
+            outputs.mkdir(exist_ok=True)
             written: dict[str, str | bytes] = {
                 "digest.md": render_digest(rep, "md"), "digest.html": render_digest(rep, "html"),
                 "digest.txt": render_digest(rep, "text"),
@@ -141,6 +145,7 @@ def run_demo(root: Path, out_dir: Path, now: datetime,
                                                  debate.title, now),
                 "index.html": render.page_html(rep),
             }
+            assert tuple(written) == OUTPUT_NAMES
             for name, content in written.items():
                 target = outputs / name
                 if isinstance(content, bytes):
@@ -148,10 +153,46 @@ def run_demo(root: Path, out_dir: Path, now: datetime,
                 else:
                     target.write_text(content, encoding="utf-8")
             items = store.count_items(db)
+            last_day = (db.execute("SELECT max(published) FROM items").fetchone()[0]
+                        or "")[:10]
         finally:
             db.close()
     resolved = out_dir / "sources.yaml"
     resolved.write_text((root / "sources.yaml").read_text(encoding="utf-8")
                         .replace("{base}", server.base), encoding="utf-8")
     return DemoRun(runs=tuple(runs), events=tuple(events), outputs=outputs,
-                   written=tuple(written), db_path=db_path, sources=resolved, items=items)
+                   written=tuple(written), db_path=db_path, sources=resolved, items=items,
+                   last_day=last_day)
+
+
+def prepare_folder(out_dir: Path) -> None:
+    """Make ``out_dir`` ready for a fresh demo: create it, or clear a previous demo's files
+    from it; raise ConfigError, touching nothing, when it holds anything else."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir}: is a file, not a folder")
+    if not out_dir.exists():
+        try:
+            out_dir.mkdir(parents=True)
+        except OSError as e:
+            raise ConfigError(f"--out {out_dir}: cannot create it: {e.strerror or e}") from e
+        return
+    ours = {*DB_NAMES, "sources.yaml", "outputs"}
+    outputs = out_dir / "outputs"
+    foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
+    if outputs.is_dir():
+        foreign += sorted(f"outputs/{p.name}" for p in outputs.iterdir()
+                          if p.name not in OUTPUT_NAMES)
+    elif outputs.exists():
+        foreign.append("outputs")
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" * (len(foreign) > 3))
+        raise ConfigError(f"--out {out_dir}: holds files the demo did not write ({shown}); "
+                          "name a new or empty folder (nothing was changed)")
+    try:
+        for name in (*DB_NAMES, "sources.yaml"):
+            (out_dir / name).unlink(missing_ok=True)
+        for name in OUTPUT_NAMES:
+            (outputs / name).unlink(missing_ok=True)
+    except OSError as e:
+        raise ConfigError(f"--out {out_dir}: cannot replace the previous demo's files: "
+                          f"{e.strerror or e}") from e

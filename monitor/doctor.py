@@ -10,9 +10,9 @@ from pathlib import Path
 
 from . import store
 from .config import Config, load_config, missing_key, smtp_settings
-from .errors import FetchError, MonitorError
+from .errors import MonitorError, SourceError
 from .fetch import fetch, make_client
-from .parse import problems
+from .parse import parse, problems
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,15 @@ def _network(config: Config) -> list[Check]:
             if not source.enabled or missing_key(source):
                 out.append(Check(f"source {source.id}", "skip", "disabled or no key"))
                 continue
-            try:
+            try:  # fetched and parsed as a run would: a page its selectors miss fails here
                 got = fetch(client, source, None, config.settings, conditional=False,
                             sleep=lambda _s: None)
-                status = got.status if got else 304
-                out.append(Check(f"source {source.id}", "ok", f"HTTP {status}, "
-                                 f"{len(got.body) if got else 0} bytes"))
-            except FetchError as e:
+                if got is None:
+                    out.append(Check(f"source {source.id}", "ok", "HTTP 304"))
+                    continue
+                parsed = parse(source, got)
+                out.append(Check(f"source {source.id}", "ok", f"HTTP {got.status}, "
+                                 f"{len(got.body)} bytes, {len(parsed.items)} items"))
+            except SourceError as e:
                 out.append(Check(f"source {source.id}", "fail", e.reason))
     return out

@@ -34,6 +34,22 @@ def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields
     logger.log(level, name, extra={"fields": fields})
 
 
+class StderrHandler(logging.StreamHandler):
+    """Write to whatever ``sys.stderr`` is at the time, so a progress bar that redirects
+    stderr prints log lines above itself instead of on its own line."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup(level: int = logging.INFO, path: str | None = None) -> None:
     """Send the project's log lines to stderr (or a file) in logfmt, at ``level``."""
     root = logging.getLogger(ROOT)
@@ -41,7 +57,7 @@ def setup(level: int = logging.INFO, path: str | None = None) -> None:
         root.removeHandler(old)
         old.close()
     handler: logging.Handler = (logging.FileHandler(path, encoding="utf-8") if path
-                                else logging.StreamHandler(sys.stderr))
+                                else StderrHandler())
     handler.setFormatter(LogfmtFormatter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -2,9 +2,11 @@
 digest on its own crontab line.  [apscheduler]
 
 Jobs run one at a time in one worker thread (so one database connection serves them all),
-with coalescing, max_instances=1, a misfire grace time and a little jitter. A job that
-raises is logged and the scheduler goes on. SIGTERM or SIGINT stop new jobs, let the running
-one finish its transaction, and exit.
+with coalescing, max_instances=1, a misfire grace time and a little jitter. The first job is
+one pass over every due source, fetched concurrently as `monitor run` does; then each source
+runs on its own schedule. A job that raises is logged and the scheduler goes on. SIGTERM or
+SIGINT stop at once: queued jobs are dropped, the first pass stores the sources in hand
+(each bounded by the request deadline) and fetches no more, and the daemon exits.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("monitor.daemon")
 DIGEST_JOB = "digest"
+FIRST_PASS = "first-pass"
+
+
+class Stopping(Exception):
+    """Raised inside the first pass after SIGTERM, so it fetches nothing more."""
 
 
 def source_trigger(source: Source, settings: DaemonSettings, config: Config) -> BaseTrigger:
@@ -88,11 +95,13 @@ class Daemon:
         self.now = now
         self.settings = daemon_settings(config)
         self.runs: dict[str, int] = {}
+        self.stopping = threading.Event()
         self.scheduler = BackgroundScheduler(
             timezone=self.settings.timezone,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": self.settings.misfire_grace_time})
+        first_pass = False
         for source in config.sources:
             if not source.enabled:
                 continue
@@ -100,10 +109,18 @@ class Daemon:
                 logs.event(log, "source_skipped", source=source.id,
                            reason=f"needs {source.api_key_env}")
                 continue
-            self.scheduler.add_job(self.run_source, source_trigger(source, self.settings,
-                                                                   config),
-                                   args=[source.id], id=f"source:{source.id}",
-                                   name=source.id, next_run_time=self._first_run(source))
+            trigger = source_trigger(source, self.settings, config)
+            first = self._first_run(source)
+            if first is not None and first <= self.now():  # due now: the first pass runs it
+                first_pass = True
+                first = trigger.get_next_fire_time(None, self.now().astimezone(
+                    trigger.timezone))
+            self.scheduler.add_job(self.run_source, trigger, args=[source.id],
+                                   id=f"source:{source.id}", name=source.id,
+                                   next_run_time=first)
+        if first_pass:
+            self.scheduler.add_job(self.run_first_pass, id=FIRST_PASS, name=FIRST_PASS,
+                                   next_run_time=self.now())
         trigger = digest_trigger(self.settings, config)
         if trigger is not None:
             self.scheduler.add_job(self.send_digest, trigger, id=DIGEST_JOB, name="digest")
@@ -121,8 +138,26 @@ class Daemon:
 
     # --- jobs ---------------------------------------------------------------------------
 
+    def run_first_pass(self) -> None:
+        """Every source due at start-up, fetched concurrently as `monitor run` fetches them;
+        after SIGTERM the sources in hand are stored and no more are fetched."""
+        if self.stopping.is_set():
+            return
+        self.runs[FIRST_PASS] = self.runs.get(FIRST_PASS, 0) + 1
+
+        def stored(_run: object) -> None:
+            if self.stopping.is_set():
+                raise Stopping
+
+        try:
+            pipeline.run(self.db, self.config, self.client, on_result=stored)
+        except Stopping:
+            logs.event(log, "first_pass", status="stopped")
+
     def run_source(self, source_id: str) -> None:
-        """One source's run: fetch, parse, store, classify, cluster."""
+        """One source's run: fetch, parse, store, classify, cluster (none after SIGTERM)."""
+        if self.stopping.is_set():
+            return
         self.runs[source_id] = self.runs.get(source_id, 0) + 1
         pipeline.run(self.db, self.config, self.client, only=[source_id])
 
@@ -182,6 +217,7 @@ class Daemon:
 
         def handle(signum: int, _frame: object) -> None:
             logs.event(log, "stopping", signal=signal.Signals(signum).name)
+            self.stopping.set()
             stop.set()
 
         main = threading.current_thread() is threading.main_thread()
@@ -194,7 +230,8 @@ class Daemon:
             while not stop.wait(1.0):
                 pass
         finally:
-            self.scheduler.shutdown(wait=True)  # no new jobs; the running one completes
+            self.stopping.set()  # queued jobs return at once; the running one stops early
+            self.scheduler.shutdown(wait=True)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             logs.event(log, "stopped")

@@ -87,8 +87,11 @@ def test_signals_filters(demo):
     recent = rows_since = json.loads(invoke(demo, "signals", "--since", "2025-06-01",
                                             "--format", "json").output)
     assert all(r["published"] >= "2025-06-01" for r in rows_since) and recent
-    bad = invoke(demo, "signals", "--query", '"unbalanced')
-    assert bad.exit_code == 1 and "bad search query" in bad.output
+    # #15: plain words are phrases, so a stray quote is searched for, not a syntax error;
+    # raw FTS5 syntax (--fts) that SQLite refuses is a usage error naming --query
+    assert invoke(demo, "signals", "--query", '"unbalanced').exit_code == 0
+    bad = invoke(demo, "signals", "--fts", "--query", '"unbalanced')
+    assert bad.exit_code == 2 and "--query" in bad.output
 
 
 def test_signals_csv_ndjson_and_table(demo):

@@ -43,7 +43,8 @@ __all__ = ["EXIT_LOCKED", "EXIT_OK", "EXIT_SOURCES_FAILED", "EXIT_USAGE", "Conte
 @click.option("--sources", "sources_path", envvar="MONITOR_SOURCES", default="sources.yaml",
               show_default=True, help="Sources and settings file (env MONITOR_SOURCES).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug lines too.")
-@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Cron mode: log only warnings and errors, "
+              "and print nothing when all went well (run prints only failed sources).")
 @click.option("--log-file", default=None, envvar="MONITOR_LOG_FILE",
               help="Append log lines to this file instead of stderr (env MONITOR_LOG_FILE).")
 @click.version_option(package_name="monitor")
@@ -59,10 +60,16 @@ def cli(ctx: click.Context, db_path: str, sources_path: str, verbose: bool, quie
     """
     if verbose and quiet:
         raise click.UsageError("--verbose and --quiet exclude each other")
-    logs.setup(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
-               log_file)
+    try:
+        logs.setup(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
+                   log_file)
+    except OSError as e:
+        raise click.BadParameter(f"cannot append to {log_file}: {e.strerror or e}",
+                                 param_hint="'--log-file'") from e
     ctx.obj = Context(db_path, sources_path)
     ctx.obj.verbose = verbose
+    ctx.obj.quiet = quiet
+    ctx.obj.log_file = log_file
 
 
 @cli.result_callback()

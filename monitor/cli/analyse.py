@@ -8,8 +8,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .. import store
+from ..errors import ConfigError
 from ..types import Entity
-from .context import EXIT_USAGE, Context, Failure, echo, echo_json, errors, pass_ctx
+from .context import (
+    EXIT_USAGE,
+    Context,
+    Failure,
+    echo,
+    echo_json,
+    errors,
+    json_option,
+    pass_ctx,
+)
 
 if TYPE_CHECKING:
     from ..evaluate import Score
@@ -52,7 +62,7 @@ def _entity_json(e: Entity) -> dict[str, Any]:
 
 @click.command()
 @click.argument("item_id")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_ctx
 def explain(ctx: Context, item_id: str, as_json: bool) -> None:
     """Show why an item is (or is not) relevant: every cue, stance, authority and entity.
@@ -66,7 +76,7 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
 
     with errors():
         config = ctx.config()
-        found = explain_item(ctx.db(), config, item_id)
+        found = explain_item(ctx.db(create=False), config, item_id)
     if found is None:
         raise Failure(f"no item {item_id!r} in {ctx.db_path} (ids are shown by "
                       "`monitor signals`)", EXIT_USAGE)
@@ -108,7 +118,7 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
 
 @click.command("eval")
 @click.argument("labels", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_ctx
 def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
     """Measure the debate definition on labelled items: precision, recall, F1.
@@ -124,7 +134,14 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
     with errors():
         config = ctx.config()
         assert config.debate is not None
-        report = evaluate(load_labels(labels), config.debate)
+        labelled = load_labels(labels)
+        known = {t.id for t in config.debate.topics}
+        unknown = sorted({t for lab in labelled for t in lab.topics} - known)
+        if unknown:
+            raise ConfigError(f"topics not in the debate '{config.debate.id}': "
+                              f"{', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                              file=labels, key="topics")
+        report = evaluate(labelled, config.debate)
     if as_json:
         echo_json(json.dumps(report.as_dict(), indent=2))
         return

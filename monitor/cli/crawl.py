@@ -13,8 +13,18 @@ from .. import store
 from ..config import missing_key
 from ..errors import ConfigError
 from ..types import Source, SourceState
-from .context import Context, echo, echo_json, errors, now, parse_day, pass_ctx
-from .show import progress, report_runs
+from .context import (
+    Context,
+    echo,
+    echo_json,
+    errors,
+    interruptible,
+    json_option,
+    now,
+    parse_day,
+    pass_ctx,
+)
+from .show import progress, report_runs, sources_table
 
 
 @click.command()
@@ -29,6 +39,9 @@ def init(ctx: Context) -> None:
 
     with errors():
         config = ctx.config()
+        if not config.sources:
+            raise ConfigError("lists no sources: add entries under `sources:` (the README's "
+                              "Sources section shows each kind)", file=config.path)
         for source in config.sources:  # what only the parsers can tell (CSS selectors)
             for problem in problems(source):
                 raise ConfigError(f"source '{source.id}': {problem}", file=config.path)
@@ -42,7 +55,7 @@ def init(ctx: Context) -> None:
 @click.command("run")
 @click.argument("source_ids", nargs=-1)
 @click.option("--force", is_flag=True, help="Fetch every source even if it is not due yet.")
-@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@json_option
 @pass_ctx
 def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: bool) -> int:
     """Fetch every due source once (or the ones named) and store new items.
@@ -55,17 +68,18 @@ def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: boo
     from .. import pipeline
     from ..fetch import make_client
 
-    with errors():
+    bar = sys.stderr.isatty() and not as_json and not ctx.quiet
+    with errors(), interruptible("run"):
         config = ctx.config()
         for sid in source_ids:
             config.source(sid)
         with store.writer_lock(ctx.db_path):
             db = ctx.db()
             with make_client(config.settings) as client, \
-                    progress(sys.stderr.isatty() and not as_json) as (on_start, on_result):
+                    progress(bar, not ctx.log_file) as (on_start, on_result):
                 runs = pipeline.run(db, config, client, only=source_ids, force=force,
                                     on_start=on_start, on_result=on_result)
-    return report_runs(runs, as_json)
+    return report_runs(runs, as_json, quiet=ctx.quiet)
 
 
 @click.command()
@@ -73,7 +87,7 @@ def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: boo
               "(YYYY-MM-DD).")
 @click.option("--until", default=None, help="Last publication date (default today).")
 @click.argument("source_ids", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@json_option
 @pass_ctx
 def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str, ...],
              as_json: bool) -> int:
@@ -89,17 +103,20 @@ def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str,
 
     start = parse_day(since)
     end = parse_day(until) if until else None
-    with errors():
+    if end is not None and end < start:
+        raise click.BadParameter(f"{until} is before --since {since}", param_hint="'--until'")
+    bar = sys.stderr.isatty() and not as_json and not ctx.quiet
+    with errors(), interruptible("backfill"):
         config = ctx.config()
         for sid in source_ids:
             config.source(sid)
         with store.writer_lock(ctx.db_path):
             db = ctx.db()
             with make_client(config.settings) as client, \
-                    progress(sys.stderr.isatty() and not as_json) as (_, on_result):
+                    progress(bar, not ctx.log_file) as (_, on_result):
                 runs = pipeline.backfill(db, config, client, start, until=end,
                                          only=source_ids, on_result=on_result)
-    return report_runs(runs, as_json)
+    return report_runs(runs, as_json, quiet=ctx.quiet)
 
 
 def _status(source: Source, state: SourceState | None, at: datetime) -> str:
@@ -118,7 +135,7 @@ def _status(source: Source, state: SourceState | None, at: datetime) -> str:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON, for monitoring systems.")
+@json_option
 @pass_ctx
 def sources(ctx: Context, as_json: bool) -> None:
     """Show each source's health: status, last success, last error, error count, next
@@ -132,7 +149,7 @@ def sources(ctx: Context, as_json: bool) -> None:
     at = now()
     with errors():
         config = ctx.config()
-        db = ctx.db()
+        db = ctx.db(create=False)
         states = store.get_states(db)
         counts = store.item_counts(db)
         recent = store.item_counts(db, since=(at - timedelta(days=7)).isoformat())
@@ -153,11 +170,4 @@ def sources(ctx: Context, as_json: bool) -> None:
     if as_json:
         echo_json(json.dumps({"checked_at": at.isoformat(), "sources": rows}, indent=2))
         return
-    for r in rows:
-        last = (r["last_success"] or "never")[:16]
-        nxt = (r["next_attempt"] or "-")[:16]
-        line = (f"{r['id']:<24} {r['kind']:<16} {r['status']:<16} ok {last:<16} "
-                f"next {nxt:<16} 7d {r['items_7d']:>5}  all {r['items']:>6}")
-        if r["error_count"]:
-            line += f"  errors {r['error_count']}: {r['last_error']}"
-        echo(line)
+    sources_table(rows)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 from pathlib import Path
+from shlex import quote
 
 import click
 
@@ -82,7 +85,9 @@ def daemon(ctx: Context, once: bool) -> int:
 
 @click.command()
 @click.option("--out", default="monitor-demo", show_default=True,
-              help="Folder for the demo's database and outputs (recreated).")
+              help="Folder for the demo's database and outputs: created, or a previous "
+              "demo's folder whose files are replaced; a folder holding anything else is "
+              "refused.")
 @click.option("--sample", "sample", default=None, help="Sample corpus folder "
               "(default: the bundled data/sample).")
 @click.pass_context
@@ -115,6 +120,23 @@ def demo(click_ctx: click.Context, out: str, sample: str | None) -> int:
     print_timeline(done.events)
     echo(f"\noutputs in {done.outputs}: {', '.join(done.written)} (digest of everything, "
                "Atom feed, every deadline as iCalendar, the one-page story)")
-    echo(f"database: {done.db_path} ({done.items} items). "
-               f"Try: monitor --db {done.db_path} --sources {done.sources} sources")
+    me = f"{command_name()} --db {quote(str(done.db_path))} --sources {quote(str(done.sources))}"
+    echo(f"database: {done.db_path} ({done.items} items). The sample ends in {done.last_day}, "
+         "so ask for every period with --since all:")
+    echo(f"  {me} signals --since all\n  {me} timeline --since all\n  {me} sources")
     return code
+
+
+def command_name() -> str:
+    """Return how to call `monitor` from here: ``monitor`` when that is on PATH, else the
+    path of the installed script (e.g. ``.venv/bin/monitor``)."""
+    script = Path(sys.executable).parent / "monitor"
+    found = shutil.which("monitor")
+    if found and (not script.exists() or Path(found).resolve() == script.resolve()):
+        return "monitor"
+    if not script.exists():
+        return f"{quote(sys.executable)} -m monitor.cli"
+    try:
+        return quote(str(script.absolute().relative_to(Path.cwd())))
+    except ValueError:
+        return quote(str(script.absolute()))

@@ -7,25 +7,31 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import click
 
 from .. import store
-from ..errors import DeliveryError
+from ..errors import ConfigError, DeliveryError
 from .context import (
     EXIT_SOURCES_FAILED,
+    EXIT_USAGE,
     Context,
     Failure,
+    days_ahead,
     echo,
     echo_json,
     errors,
+    json_option,
     now,
     pass_ctx,
     period_start,
+    writable,
     write,
 )
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..types import Report
 
 
@@ -34,7 +40,7 @@ def _report(ctx: Context, since: str | None) -> Report:
     from .. import report
 
     config = ctx.config()
-    db = ctx.db()
+    db = ctx.db(create=False)
     return report.build(db, config, since, now())
 
 
@@ -67,11 +73,18 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
     """
     from ..deliver import deliver_digest, render_digest
 
+    if to and not send:
+        raise click.UsageError("--to names recipients of --send; add --send (or drop --to)")
+    if resend and not send:
+        raise click.UsageError("--resend only changes what --send mails; add --send")
     start = period_start(since)
+    writable(out)
     try:
         with errors():
             config = ctx.config()
-            db = ctx.db()
+            if send:
+                _check_mail(config)
+            db = ctx.db(create=False)
             result = deliver_digest(
                 db, config, start, recipients=to, send=send, resend=resend,
                 skip_empty=skip_empty, password=os.environ.get("MONITOR_SMTP_PASSWORD"))
@@ -81,13 +94,24 @@ def digest(ctx: Context, since: str, fmt: str, out: str | None, send: bool,
                           EXIT_SOURCES_FAILED) from e.__cause__
         raise
     if result.skipped:
-        echo("nothing new: no digest", err=True)
+        if not ctx.quiet:
+            echo("nothing new: no digest", err=True)
         return
     if out is not None or not send:
         write(out, render_digest(result.report, fmt))
-    if result.sent:
+    if result.sent and not ctx.quiet:
         echo(f"sent {len(result.report.signals)} items to "
                    f"{', '.join(result.recipients)}: {result.subject}", err=True)
+
+
+def _check_mail(config: Config) -> None:
+    """Refuse, before connecting, smtp settings that cannot send (a user, no password)."""
+    from ..config import smtp_settings
+
+    user = smtp_settings(config).user
+    if user and not os.environ.get("MONITOR_SMTP_PASSWORD"):
+        raise ConfigError(f"smtp.user is {user!r} but MONITOR_SMTP_PASSWORD is not set",
+                          file=config.path)
 
 
 @click.command()
@@ -106,20 +130,27 @@ def feed(ctx: Context, out: str | None, since: str, self_url: str | None) -> Non
     from ..deliver import feed_id
     from ..outputs import render
 
+    if self_url is not None and (urlsplit(self_url).scheme not in ("http", "https")
+                                 or not urlsplit(self_url).netloc):
+        raise click.BadParameter(f"{self_url!r} is not an http(s) URL",
+                                 param_hint="'--self-url'")
     start = period_start(since)
+    writable(out)
     with errors():
         rep = _report(ctx, start)
     write(out, render.atom(rep, feed_id(rep.debate), self_url))
 
 
 @click.command()
-@click.option("--days", type=int, default=30, show_default=True,
-              help="List deadlines in the next N days.")
-@click.option("--ics", default=None, help="Also write every known deadline, past and "
-              "upcoming, to this iCalendar file.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="List deadlines in the next N days (with --past: the last N days).")
+@click.option("--past", is_flag=True, help="List the deadlines and effective dates of the "
+              "last N days instead.")
+@click.option("--ics", "--out", "ics", default=None, help="Also write every known deadline, "
+              "past and upcoming, to this iCalendar file (--out is the same).")
+@json_option
 @pass_ctx
-def deadlines(ctx: Context, days: int, ics: str | None, as_json: bool) -> None:
+def deadlines(ctx: Context, days: int, past: bool, ics: str | None, as_json: bool) -> None:
     """List upcoming comment deadlines and effective dates; write them as iCalendar.
 
     Dates come from the Federal Register's own fields first (comments_close_on,
@@ -128,25 +159,29 @@ def deadlines(ctx: Context, days: int, ics: str | None, as_json: bool) -> None:
     Example: monitor deadlines --days 60 --ics deadlines.ics
     """
     at = now()
+    span = days_ahead(days)
+    writable(ics, "--ics")
+    first, last = ((at.date() - span, at.date() - timedelta(days=1)) if past
+                   else (at.date(), at.date() + span))
     with errors():
         config = ctx.config()
         debate = config.debate
         assert debate is not None
-        db = ctx.db()
-        upcoming = store.deadlines(db, debate.id, at.date().isoformat(),
-                                   (at.date() + timedelta(days=days)).isoformat())
+        db = ctx.db(create=False)
+        upcoming = store.deadlines(db, debate.id, first.isoformat(), last.isoformat())
         every = store.deadlines(db, debate.id) if ics else []
     if ics:
         from ..outputs import calendar
 
-        write(ics, calendar.to_ics(every, debate.id, debate.title, at))
+        write(ics, calendar.to_ics(every, debate.id, debate.title, at), option="--ics")
     if as_json:
         echo_json(json.dumps([{"day": d.day, "kind": d.kind, "title": d.title, "url": d.url,
                                 "item": d.item_id, "event": d.event} for d in upcoming],
                               indent=2))
         return
     if not upcoming:
-        echo(f"no comment deadline or effective date in the next {days} days")
+        echo(f"no comment deadline or effective date in the {'last' if past else 'next'} "
+             f"{days} days" + ("" if past else " (--past lists earlier ones)"))
     for d in upcoming:
         what = "comments due" if d.kind == "comment_deadline" else "takes effect"
         echo(f"{d.day}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
@@ -165,6 +200,10 @@ def page(ctx: Context, out: str, since: str) -> None:
     from ..outputs import render
 
     start = period_start(since)
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise Failure(f"--out {out}: is a file; page writes index.html into a folder",
+                      EXIT_USAGE)
     with errors():
         rep = _report(ctx, start)
-    write(str(Path(out) / "index.html"), render.page_html(rep))
+    write(str(folder / "index.html"), render.page_html(rep), make_folder=True)

@@ -6,17 +6,26 @@ Start-up is most of a query's time, so nothing here loads the fetch, parse or ou
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from .. import store
+from .. import safe, store
+from ..errors import StorageError
+from ..types import AUTHORITIES
 from .context import (
     EXIT_USAGE,
+    STANCE_HELP,
+    STANCES,
+    TOPIC_HELP,
     Context,
     Failure,
+    check_filters,
     echo,
     echo_json,
     errors,
+    json_option,
     now,
     pass_ctx,
     period_start,
@@ -28,30 +37,37 @@ from .show import (
     signal_json,
     signals_csv,
     signals_table,
+    wrapped,
 )
 
-AUTHORITY = click.Choice(["final", "proposed", "official", "news", "commentary"])
+AUTHORITY = click.Choice(AUTHORITIES)
 
 
 @click.command()
 @click.option("--since", default="7d", show_default=True,
               help="Period: 7d, 12w, 1y, 48h, a date or 'all'.")
-@click.option("--topic", default=None, help="Only items with this topic.")
-@click.option("--stance", type=click.Choice(["restrict", "open", "neutral", "unknown"]),
-              default=None, help="Only items with this stance.")
+@click.option("--topic", default=None, help=TOPIC_HELP)
+@click.option("--stance", type=click.Choice(STANCES),
+              default=None, help=STANCE_HELP)
 @click.option("--authority", type=AUTHORITY, default=None,
-              help="Only items of this authority.")
+              help="Only items of this authority (most binding first).")
 @click.option("--source", default=None, help="Only items from this source id.")
-@click.option("--min-relevance", type=float, default=None, help="Only items at least this "
-              "relevant (0..1).")
-@click.option("--query", default=None, help="Full-text search (SQLite FTS5 syntax).")
+@click.option("--min-relevance", type=click.FloatRange(0, 1), default=None,
+              help="Only items at least this relevant (0..1).")
+@click.option("--query", default=None, help="Full-text search of titles and summaries: "
+              "each word or identifier is matched as a phrase (open-weight, NTIA-2023-0009); "
+              "all must match.")
+@click.option("--fts", "raw_query", is_flag=True, help="Read --query as raw SQLite FTS5 "
+              "syntax (OR, NOT, NEAR, prefix*, \"phrases\").")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "ndjson"]),
               default="table", show_default=True, help="Output format.")
-@click.option("--limit", type=int, default=0, help="At most this many items (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--limit", type=click.IntRange(min=0), default=0,
+              help="At most this many items (0: all).")
 @pass_ctx
 def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
             authority: str | None, source: str | None, min_relevance: float | None,
-            query: str | None, fmt: str, limit: int) -> None:
+            query: str | None, raw_query: bool, fmt: str, as_json: bool, limit: int) -> None:
     """List recent relevant items, newest first, with their classification.
 
     JSON, CSV and NDJSON carry the stable keys id, title, url, source, published,
@@ -59,14 +75,24 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
 
     Example: monitor signals --since 30d --topic compute_thresholds --format json
     """
+    if as_json:
+        if fmt not in ("table", "json"):
+            raise click.UsageError(f"--json and --format {fmt} exclude each other")
+        fmt = "json"
+    if raw_query and not query:
+        raise click.UsageError("--fts reads --query as FTS5 syntax; give --query too")
     start = period_start(since)
-    with errors():
+    with errors(), bad_search(query):
         config = ctx.config()
-        db = ctx.db()
+        check_filters(config, topic=topic, source=source)
+        db = ctx.db(create=False)
         assert config.debate is not None
+        fts = query if raw_query or query is None else store.fts_phrases(query)
         rows = store.query_signals(db, config.debate.id, since=start, topic=topic,
                                    stance=stance, authority=authority, source=source,
-                                   min_relevance=min_relevance, query=query,
+                                   min_relevance=min_relevance, query=fts,
+                                   identifier=None if raw_query or query is None
+                                   or len(query.split()) != 1 else query.strip().upper(),
                                    limit=limit or None)
     if fmt == "json":
         echo_json(json.dumps([signal_json(s) for s in rows], indent=2, ensure_ascii=False))
@@ -79,14 +105,27 @@ def signals(ctx: Context, since: str, topic: str | None, stance: str | None,
         signals_table(rows)
 
 
+@contextmanager
+def bad_search(query: str | None) -> Iterator[None]:
+    """Yield; a query FTS5 refuses becomes a usage error naming --query."""
+    try:
+        yield
+    except StorageError as e:
+        if query is None:
+            raise
+        raise click.BadParameter(f"{query!r}: {str(e.__cause__ or e)} (without --fts every "
+                                 "word is a phrase)", param_hint="'--query'") from e
+
+
 @click.command()
 @click.option("--since", default="30d", show_default=True,
               help="Period: 7d, 12w, 1y, a date (2024-01-31) or 'all'.")
-@click.option("--topic", default=None, help="Only events with this topic.")
-@click.option("--min-noise", type=float, default=None, help="Only events at least this loud.")
+@click.option("--topic", default=None, help=TOPIC_HELP)
+@click.option("--min-noise", type=click.FloatRange(0, 100), default=None,
+              help="Only events at least this loud (0..100).")
 @click.option("--authority", default=None, type=AUTHORITY,
               help="Only events of this authority.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_ctx
 def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | None,
              authority: str | None, as_json: bool) -> None:
@@ -103,7 +142,8 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
     start = period_start(since)
     with errors():
         config = ctx.config()
-        db = ctx.db()
+        check_filters(config, topic=topic)
+        db = ctx.db(create=False)
         assert config.debate is not None
         debate = config.debate.id
         rows = store.timeline(db, debate, start[:10] if start else None)
@@ -130,7 +170,7 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
 
 @click.command()
 @click.argument("event_id")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_ctx
 def event(ctx: Context, event_id: str, as_json: bool) -> None:
     """Show one event: its items, entities, stance mix and noise history.
@@ -141,7 +181,7 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     """
     with errors():
         config = ctx.config()
-        db = ctx.db()
+        db = ctx.db(create=False)
         assert config.debate is not None
         found = store.get_event(db, config.debate.id, event_id)
     if found is None:
@@ -171,24 +211,25 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     if latest:
         print_timeline([latest])
         echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
-    echo("items:")
+    echo(f"items:\n  {'published':<16}  {'authority':<10} item / title / link")
     for item, sig, (role, via) in members:
-        echo(f"  {(item.published or '')[:16]}  {item.source_id:<20} {sig.authority:<10} "
-                   f"{item.title[:80]}")
-        echo(f"  {'':<16}  {item.url}  [{role}: {via}]")
+        when = (item.published or "")[:16].replace("T", " ")
+        echo(f"  {when:<16}  {sig.authority:<10} {item.id}")
+        echo(wrapped(safe.terminal(item.title), 30, " " * 30))
+        echo(wrapped(f"{safe.terminal(item.url)} [{role}: {via}]", 30, " " * 30))
     if entities:
-        echo("entities: " + "; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
-                                            for (k, v), n in sorted(entities.items())))
-    echo("noise history:")
+        echo(wrapped("; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
+                               for (k, v), n in sorted(entities.items())), 2, "entities: "))
+    echo(f"noise history:\n  {'computed':<16}  noise  items outlets  echo attention")
     for h in found["history"]:
-        echo(f"  {h['computed_at'][:16]}  noise {h['noise']:5.1f}  items {h['items']}  "
-                   f"outlets {h['outlets']}  echo {h['echo']}  attention {h['attention']:.2f}")
+        echo(f"  {h['computed_at'][:16].replace('T', ' '):<16}  {h['noise']:5.1f}  "
+             f"{h['items']:>5} {h['outlets']:>7} {h['echo']:>5} {h['attention']:>9.2f}")
 
 
 @click.command()
-@click.option("--days", type=int, default=30, show_default=True,
+@click.option("--days", type=click.IntRange(1, 36500), default=30, show_default=True,
               help="How many of the latest days with items to show.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option
 @pass_ctx
 def noise(ctx: Context, days: int, as_json: bool) -> None:
     """Show the debate's daily Noise Level: quiet, normal, elevated, loud or surge.
@@ -202,7 +243,7 @@ def noise(ctx: Context, days: int, as_json: bool) -> None:
 
     with errors():
         config = ctx.config()
-        db = ctx.db()
+        db = ctx.db(create=False)
         assert config.debate is not None
         levels = daily_levels(db, config.debate.id, days, now())
     if as_json:

@@ -22,8 +22,25 @@ SIGNAL_KEYS = ("id", "title", "url", "source", "published", "relevance", "topics
                "authority", "entities", "event")
 
 
+def width() -> int:
+    """Return the terminal's width (80 when output is not a terminal), at least 60."""
+    import shutil
+
+    return max(60, shutil.get_terminal_size((80, 24)).columns)
+
+
+def wrapped(text: str, indent: int, first: str = "") -> str:
+    """Return ``first`` + ``text`` wrapped to the terminal's width, continuation lines
+    indented by ``indent``; words and ids are never split."""
+    import textwrap
+
+    return textwrap.fill(text, width=width(), initial_indent=first,
+                         subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False) or first.rstrip()
+
+
 def run_line(r: SourceRun) -> str:
-    """Return one source run as a line of the run summary."""
+    """Return one source run as a line of the run summary (wrapped to the terminal)."""
     if r.status == "ok":
         detail = (f"HTTP {r.http_status}  {r.pages} page{'s' * (r.pages != 1)}  "
                   f"{r.items_seen} items  {r.items_new} new  {r.duration_ms} ms")
@@ -34,7 +51,7 @@ def run_line(r: SourceRun) -> str:
     else:
         detail = "; ".join(r.notes)
     status = {"not_modified": "not modified"}.get(r.status, r.status)
-    return f"{r.source_id:<26} {status:<13} {detail}"
+    return wrapped(detail, 40, f"{r.source_id:<26} {status:<13} ")
 
 
 def run_json(r: SourceRun) -> dict[str, Any]:
@@ -45,34 +62,66 @@ def run_json(r: SourceRun) -> dict[str, Any]:
             "duration_ms": r.duration_ms, "error": r.error, "notes": list(r.notes)}
 
 
-def report_runs(runs: Sequence[SourceRun], as_json: bool) -> int:
-    """Print the runs (a line each and a total, or JSON); return the exit code they make."""
+def report_runs(runs: Sequence[SourceRun], as_json: bool, *, quiet: bool = False) -> int:
+    """Print the runs (a line each and a total, or JSON); return the exit code they make.
+
+    ``quiet`` (cron) prints only the failed runs and their total, nothing when all went well.
+    """
     failed = [r for r in runs if r.failed]
     if as_json:
         echo_json(json.dumps({"runs": [run_json(r) for r in runs],
                                "failed": [r.source_id for r in failed]}, indent=2))
+    elif quiet:
+        for r in sorted(failed, key=lambda r: r.source_id):
+            echo(run_line(r))
+        if failed:
+            echo(f"{len(failed)} of {len(runs)} sources failed")
     else:
+        echo(f"{'source':<26} {'status':<13} detail")
         for r in sorted(runs, key=lambda r: r.source_id):
             echo(run_line(r))
             if r.status in ("ok", "error"):
                 for note in r.notes:
-                    echo(f"{'':<27}note: {note}")
+                    echo(wrapped(note, 33, f"{'':<27}note: "))
         new = sum(r.items_new for r in runs)
         counts = {s: sum(r.status == s for r in runs)
                   for s in ("ok", "not_modified", "error", "skipped")}
-        echo(f"{len(runs)} sources: {counts['ok']} ok, {counts['not_modified']} not "
+        sources = len({r.source_id for r in runs})
+        what = (f"{len(runs)} source{'s' * (sources != 1)}" if sources == len(runs)
+                 else f"{sources} source{'s' * (sources != 1)}, {len(runs)} runs")
+        echo(f"{what}: {counts['ok']} ok, {counts['not_modified']} not "
                    f"modified, {counts['error']} failed, {counts['skipped']} skipped; "
                    f"{new} new items")
     return EXIT_SOURCES_FAILED if failed else EXIT_OK
 
 
 @contextmanager
-def progress(enabled: bool) -> Iterator[tuple[Callable[[int], None],
-                                              Callable[[SourceRun], None]]]:
-    """Yield (on_start, on_result) callbacks that drive a progress bar on a terminal."""
+def progress(enabled: bool, logs_to_stderr: bool = True) -> Iterator[
+        tuple[Callable[[int], None], Callable[[SourceRun], None]]]:
+    """Yield (on_start, on_result) callbacks that drive a progress bar on a terminal.
+
+    While the bar shows, a log line prints on its own line above it; the per-source run
+    lines are left out of a terminal log (the summary below the bar shows each run once).
+    """
     if not enabled:
         yield (lambda n: None), (lambda r: None)
         return
+    import logging
+
+    runs_log = logging.getLogger("monitor.pipeline")
+    level = runs_log.level
+    if logs_to_stderr:
+        runs_log.setLevel(max(logging.ERROR, level))
+    try:
+        with _bar() as callbacks:
+            yield callbacks
+    finally:
+        runs_log.setLevel(level)
+
+
+@contextmanager
+def _bar() -> Iterator[tuple[Callable[[int], None], Callable[[SourceRun], None]]]:
+    """Yield the callbacks of a rich progress bar on stderr."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -112,15 +161,20 @@ def event_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def print_timeline(rows: Sequence[dict[str, Any]]) -> None:
-    """Print events as two lines each: what happened, then its noise components."""
+    """Print events under a header, each as its facts, its title and its noise components,
+    wrapped to the terminal (ids whole)."""
+    if not rows:
+        return
+    echo(f"{'date':<10}  {'event':<15}  noise  {'authority':<10} {'items':>5} {'outlets':>7}  "
+         "kind")
     for r in rows:
-        topics = ",".join(r["topics"][:3])
-        echo(f"{r['date']}  {r['event_id']}  noise {r['noise']:5.1f}  "
-                   f"{r['authority']:<10} {r['kind']:<18} {r['items']:>3} items "
-                   f"{r['outlets']:>2} outlets  {r['title'][:90]}")
-        echo(f"{'':<12}attention {r['peak_attention']:.2f} peak / {r['attention']:.2f} now,"
-                   f" echo {r['echo']}, percentile {r['percentile']:.2f} of "
-                   f"{r['reference_events']}; topics {topics}")
+        topics = ", ".join(r["topics"])
+        echo(f"{r['date']:<10}  {r['event_id']:<15}  {r['noise']:5.1f}  {r['authority']:<10} "
+             f"{r['items']:>5} {r['outlets']:>7}  {r['kind']}")
+        echo(wrapped(safe.terminal(r["title"]), 12, " " * 12))
+        echo(wrapped(f"attention {r['peak_attention']:.2f} peak / {r['attention']:.2f} now, "
+                     f"echo {r['echo']}, percentile {r['percentile']:.2f} of "
+                     f"{r['reference_events']}; topics {topics}", 12, " " * 12))
 
 
 def level_json(day: DayNoise) -> dict[str, Any]:
@@ -155,27 +209,54 @@ def signals_csv(rows: Sequence[SignalRow]) -> str:
     return buffer.getvalue()
 
 
-def signals_table(rows: Sequence[SignalRow]) -> None:
-    """Print the signals as a table sized to the terminal."""
-    from rich.console import Console
+def _table(*columns: str) -> Any:
+    """Return a rich Table with a header row and no borders (more room for the text)."""
+    from rich import box
     from rich.table import Table
 
-    console = Console(soft_wrap=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, show_edge=False)
+    for name in columns:
+        table.add_column(name, no_wrap=name in ("published", "rel", "7d", "all"),
+                         justify="right" if name in ("rel", "7d", "all", "errors") else "left",
+                         overflow="fold")
+    return table
+
+
+def _print(table: Any) -> None:
+    from rich.console import Console
+
+    Console(width=width(), soft_wrap=False, highlight=False).print(table)
+
+
+def signals_table(rows: Sequence[SignalRow]) -> None:
+    """Print the signals as a table that fits the terminal: the title wraps at word
+    boundaries, the id (which names the source) sits whole on its own line under it."""
     if not rows:
-        console.print("no relevant items match")
+        echo("no relevant items match (widen the period with --since, e.g. --since all)")
         return
-    table = Table(show_lines=False, expand=False, pad_edge=False)
-    table.add_column("published", no_wrap=True)
-    table.add_column("authority", no_wrap=True)
-    table.add_column("stance", no_wrap=True)
-    table.add_column("rel", justify="right", no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=1)
-    table.add_column("source", overflow="ellipsis", max_width=18)
-    table.add_column("id", overflow="fold", max_width=28)
+    table = _table("published", "authority", "stance", "rel", "title / id")
+    table.columns[-1].min_width = max(len(safe.terminal(s.id)) for s in rows)
     for s in rows:
         table.add_row((s.published or "")[:10], s.authority, s.stance, f"{s.relevance:.2f}",
-                      cell(s.title), cell(s.source), cell(s.id))
-    console.print(table)
+                      cell(s.title) + "\n[dim]" + cell(s.id) + "[/dim]")
+    _print(table)
+
+
+def sources_table(rows: Sequence[dict[str, Any]]) -> None:
+    """Print the sources' health as a table with a header row; each failing source's
+    last error on wrapped lines under the table."""
+    table = _table("source", "kind", "status", "last success / next attempt", "7d", "all")
+    for r in rows:
+        table.add_row(cell(r["id"]), r["kind"], r["status"],
+                      f"{(r['last_success'] or 'never')[:16].replace('T', ' ')}\n"
+                      f"{(r['next_attempt'] or '-')[:16].replace('T', ' ')}",
+                      str(r["items_7d"]), str(r["items"]))
+    _print(table)
+    for r in rows:
+        if r["error_count"]:
+            echo(wrapped(safe.terminal(r["last_error"] or ""), 4,
+                         f"{r['id']}: {r['error_count']} error"
+                         f"{'s' * (r['error_count'] != 1)}, last: "))
 
 
 def cell(value: object) -> str:

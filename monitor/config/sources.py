@@ -75,7 +75,9 @@ def read_source(raw: Any, place: Place, base_url: str | None) -> Source:
         raise place.error("each source must be a mapping with at least id and kind")
     sid = raw.get("id")
     if not isinstance(sid, str) or not _ID_RE.match(sid):
-        raise place.error("id is required: lowercase letters, digits, '-' or '_'", "id")
+        raise place.error("id is required: lowercase letters, digits, '-' or '_'" if sid is None
+                          else f"id {sid!r} is not valid: use lowercase letters, digits, '-' "
+                          "or '_'", "id")
     place = place.at(entry=f"{place.entry} ({sid})")
     place.check_keys(raw, _SOURCE_KEYS)
     kind = raw.get("kind")

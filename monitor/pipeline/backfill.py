@@ -86,6 +86,11 @@ def backfill_source(db: Database, settings: Settings, client: httpx.Client, sour
         note = f"window {key[0]}..{key[1]}: {got.run.items_seen} items"
         if full:
             note += f" (the API reports {got.total}: only the first {reach} are reachable)"
+        unreachable = got.run.status == "error" and got.run.http_status is None
+        if unreachable and windows:  # no answer at all (DNS, connect): the rest would fail too
+            note += (f"; stopped: no answer, the {len(windows)} windows left are walked by "
+                     "the next backfill")
+            windows.clear()
         got = replace(got, run=replace(got.run, notes=(*got.run.notes, note)))
         # Windows that end before today are complete; today's may still grow. A backfill
         # leaves the source's schedule and validators alone.

@@ -45,7 +45,15 @@ from .events import (
     save_scores,
     timeline,
 )
-from .items import count_items, get_item, item_counts, iter_items, save_items, search_items
+from .items import (
+    count_items,
+    fts_phrases,
+    get_item,
+    item_counts,
+    iter_items,
+    save_items,
+    search_items,
+)
 from .lock import writer_lock
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 from .outputs import already_sent, deadlines, log_sent, query_signals
@@ -96,7 +104,7 @@ def save_source_run(
 
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "SignalsFor",
-    "already_sent", "count_items", "count_signals", "deadlines", "done_windows",
+    "already_sent", "count_items", "fts_phrases", "count_signals", "deadlines", "done_windows",
     "event_members", "event_membership", "events", "get_event", "get_fetch_log", "get_item",
     "get_signal", "get_states", "integrity_check", "item_counts", "iter_items",
     "iter_pending_members", "job_last_run", "latest_scores", "live_event",

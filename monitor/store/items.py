@@ -102,3 +102,11 @@ def search_items(db: Database, query: str, limit: int = 20) -> list[Item]:
         raise StorageError(f"bad search query {query!r}: {e}") from e
     cols = [c.name for c in db.table("items").columns]
     return [item_from_row(dict(zip(cols, r, strict=True))) for r in rows]
+
+
+def fts_phrases(text: str) -> str:
+    """Return plain search words as an FTS5 query: each whitespace-separated word or
+    identifier one quoted phrase (``open-weight`` -> ``"open-weight"``, matched as the
+    phrase "open weight"; ``NTIA-2023-0009`` as "ntia 2023 0009"), all of them required."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"' for w in words if w.strip('"'))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ..config import ENTITY_KINDS
 from ..errors import StorageError
 from ..types import AUTHORITIES, Deadline, Entity, SignalRow
 from .event_merges import live_event, merges
@@ -55,10 +56,15 @@ def query_signals(
     source: str | None = None,
     min_relevance: float | None = None,
     query: str | None = None,
+    identifier: str | None = None,
     events: Iterable[str] | None = None,
     limit: int | None = None,
 ) -> list[SignalRow]:
-    """Return relevant items, newest first, filtered; an undated item counts at its fetch."""
+    """Return relevant items, newest first, filtered; an undated item counts at its fetch.
+
+    ``query`` is an FTS5 query over titles and summaries; with ``identifier`` (a docket,
+    citation, RIN ... typed as the query) an item whose extracted entities hold it matches
+    too, though its text may not."""
     sql = _SIGNAL_SQL
     args: list[Any] = [debate]
     ids: list[str] = []
@@ -92,8 +98,13 @@ def query_signals(
         sql += " AND signals.relevance >= ?"
         args.append(min_relevance)
     if query:
-        sql += " AND items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
+        sql += " AND (items.rowid IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)"
         args.append(query)
+        if identifier:
+            sql += (f" OR items.id IN (SELECT item_id FROM signal_entities WHERE debate = ? "
+                    f"AND kind IN ({','.join('?' * len(ENTITY_KINDS))}) AND value = ?)")
+            args += [debate, *ENTITY_KINDS, identifier]
+        sql += ")"
     if events is not None and since:
         sql += f" AND event_items.event_id IN ({','.join('?' * len(ids))})"
         args += ids
