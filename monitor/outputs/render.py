@@ -22,7 +22,7 @@ import nh3
 from markupsafe import Markup
 
 from .. import safe
-from ..types import Report
+from ..types import Report, SignalRow
 from . import brief
 from .chart import noise_chart
 
@@ -164,7 +164,12 @@ def page_html(report: Report) -> str:
 
 
 def atom(report: Report, feed_id: str, self_url: str | None = None) -> str:
-    """Return an Atom feed of the report's events and signals."""
+    """Return an Atom feed: one entry per event (its sources listed inside), and one per
+    document for relevant items not (yet) in an event; a self link when its URL is given."""
+    loose: dict[str, SignalRow] = {}  # relevant items in no event: one entry per document
+    for s in report.signals:
+        if not s.event:
+            loose.setdefault(s.document, s)
     return _XML.get_template("feed.atom.j2").render(_context(
-        report, feed_id=feed_id, self_url=safe_url(self_url),
+        report, feed_id=feed_id, self_url=safe_url(self_url), loose=list(loose.values()),
         escape=html.escape))

@@ -79,6 +79,13 @@ class Deadline:
     url: str
     item_id: str
     event: str | None
+    dockets: tuple[str, ...] = ()  # regulations.gov dockets its event names (where to comment)
+    ended: str | None = None  # "day: title" of a later event that rescinded its instrument
+
+    @property
+    def docket_urls(self) -> tuple[tuple[str, str], ...]:
+        """Return (docket, its regulations.gov page) for each docket."""
+        return tuple((d, f"https://www.regulations.gov/docket/{d}") for d in self.dockets)
 
 
 @dataclass(frozen=True)
