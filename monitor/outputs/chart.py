@@ -163,7 +163,7 @@ def draw(report: Report, lay: Layout) -> str:
         h = max(bottom - y_items(rel), MIN_BAR if total else 0.0)
         out.append(f'<rect x="{x(d) - bar / 2:.1f}" y="{bottom - h:.1f}" width="{bar:.1f}" '
                    f'height="{h:.1f}" fill="{_COLORS.get(level, _COLORS["normal"])}">'
-                   f"<title>{d.isoformat()}: {rel} of {total} item{'' if total == 1 else 's'} relevant, "
+                   f"<title>{d.isoformat()}: {rel} of {total} item{'s' * (total != 1)} relevant, "
                    f"{escape(level)}</title></rect>")
     for d, e in events:
         out.append(f'<circle cx="{x(d):.1f}" cy="{y_noise(e.noise):.1f}" r="4.5" fill="{INK}" '
