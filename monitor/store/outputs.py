@@ -193,17 +193,27 @@ def _with_status(db: Database, debate: str, found: list[Deadline]) -> list[Deadl
             if PUBLIC_DOCKET.match(value):
                 dockets.setdefault(event_id, []).append(value)
     resolve = merges(db, debate)
-    latest: dict[str, tuple[str, str]] = {}
-    for event_id, day, title in db.execute(
-            "SELECT event_id, date, title FROM event_scores WHERE debate = ? "
-            "AND id IN (SELECT max(id) FROM event_scores WHERE debate = ? GROUP BY event_id)",
-            [debate, debate]):
-        latest[live_event(event_id, resolve)] = (day, title)
-    enders = [(day, title, eid) for eid, (day, title) in latest.items() if ENDING.search(title)]
+    began: dict[str, str] = {}  # each deadline's event: its date
+    for marks, chunk in in_chunks(events):
+        for event_id, day in db.execute(
+                f"SELECT event_id, date FROM event_scores WHERE event_id IN ({marks}) "
+                "AND debate = ? ORDER BY id", [*chunk, debate]):
+            began[event_id] = day
+    lo = min([*began.values(), *(d.day for d in found)])
+    hi = max(d.day for d in found)
+    latest: dict[str, tuple[int, str, str]] = {}  # events dated in that span, latest score
+    for row_id, event_id, day, title in db.execute(
+            "SELECT id, event_id, date, title FROM event_scores WHERE debate = ? "
+            "AND date >= ? AND date <= ?", [debate, lo, hi]):
+        live = live_event(event_id, resolve)
+        if live not in latest or row_id > latest[live][0]:
+            latest[live] = (row_id, day, title)
+    enders = [(day, title, eid) for eid, (_, day, title) in latest.items()
+              if ENDING.search(title)]
     out = []
     for d in found:
         own = dockets.get(d.event or "", [])
-        since = latest.get(d.event or "", (d.day, ""))[0]
+        since = began.get(d.event or "", d.day)
         words = _words(d.title)
         ended = next((f"{day}: {title}" for day, title, eid in sorted(enders)
                       if eid != d.event and since <= day <= d.day and words
