@@ -234,7 +234,7 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
     due = next((d for d in deadlines if d.event == top.id), None)
     tail = f"; comments due {due.day}" if due and due.kind == "comment_deadline" else ""
     others = len(events) - 1
-    more = f"; {brief.plural(others, 'other event')} moved" if others else ""
+    more = f"; {brief.plural(others, 'other event')} in the period" if others else ""
     kind = top.kind.replace("_", " ")
     sentence = (f"What moved: {top.title}{who}, {kind}, {top.authority}, noise "
                 f"{top.noise:.0f}, on {top.date}{tail}{more}.")
