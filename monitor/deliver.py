@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from . import logs, report, store
+from . import logs, report, safe, store
 from .config import Config, check_address, smtp_settings
 from .errors import ConfigError
 from .outputs import mail, render
@@ -33,10 +33,12 @@ class DigestResult:
 
 
 def digest_subject(rep: Report) -> str:
-    """Return the subject line: the period and the Noise Level (no text from sources)."""
+    """Return the subject line: what moved (the period's most important event, its title cut
+    to one safe line), the Noise Level and the period."""
     start = rep.since[:10] if rep.since else "all"
-    return (f"[monitor] {rep.debate_title[:60]}: {start} to {rep.until[:10]}, "
-            f"Noise Level {rep.noise_level}")
+    moved = safe.plain(rep.headline_short) or "nothing new"
+    return (f"[monitor] {moved}; Noise Level {rep.noise_level}; "
+            f"{start} to {rep.until[:10]}")
 
 
 def render_digest(rep: Report, fmt: str) -> str:

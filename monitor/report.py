@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import store
 from .cluster import DayNoise, noise_levels
 from .config import Config, parse_interval
+from .outputs import brief
+from .outputs.outlets import actor, outlet
 from .types import AUTHORITIES, EventRow, Report, SignalRow, SourceHealth
+from .types.shown import NoiseBasis
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -22,10 +26,18 @@ BASELINE_MARGIN = 60  # days (or days with items) read before the first day show
 LEVELS_LOOKBACK = 400  # calendar days read back beyond the N asked for: the latest N days
 #                        with items can reach further back than N calendar days
 READ_ALL_ABOVE = 300  # days asked for past which every day is read (no date bound)
+LINKS = 4  # documents listed under an event; the rest are counted ("N more")
+ACTORS = 5  # actors named per side; the rest are counted
+SIDES = ("restrict", "open", "neutral")
 
 
-def event_row(row: dict[str, Any], links: tuple[tuple[str, str, str], ...] = ()) -> EventRow:
-    """Return an EventRow from a latest-score row."""
+def event_row(row: dict[str, Any], links: tuple[tuple[str, str, str], ...] = (),
+              members: list[SignalRow] | None = None, now: datetime | None = None,
+              more_links: int = 0) -> EventRow:
+    """Return an EventRow from a latest-score row; with its members, also its summary,
+    identifiers, outlets, dockets, comment deadline and importance."""
+    rows = members or []
+    deadline = brief.comment_deadline(rows)
     return EventRow(
         id=row["event_id"], date=row["date"], title=row["title"], kind=row["kind"],
         authority=row["authority"], topics=tuple(row["topics"] or ()), noise=row["noise"],
@@ -34,7 +46,30 @@ def event_row(row: dict[str, Any], links: tuple[tuple[str, str, str], ...] = ())
         velocity=row["velocity"], percentile=row["percentile"],
         first_seen=row["first_seen"], last_seen=row["last_seen"],
         updated=row["computed_at"], stance_mix=tuple(sorted((row["stance_mix"] or {}).items())),
-        links=links)
+        links=links, more_links=more_links, summary=brief.summary(rows),
+        identifiers=brief.identifiers(rows), sources=brief.outlets(rows),
+        dockets=tuple((d, brief.docket_url(d)) for d in brief.dockets(rows)),
+        comment_deadline=deadline, reference_events=row.get("reference_events") or 0,
+        importance=brief.importance(row["authority"], row["noise"], row["last_seen"],
+                                    now) if now else 0.0)
+
+
+def named(s: SignalRow) -> SignalRow:
+    """Return the row with its outlet's and actor's names filled in."""
+    return replace(s, outlet=outlet(s.url, s.source), actor=actor(s.url, s.source, s.agencies))
+
+
+def noise_basis(levels: list[DayNoise]) -> NoiseBasis | None:
+    """Return the headline Noise Level's basis: the latest day with a relevant item, its
+    share and the trailing 28 days' baseline (a day with no relevant item says nothing)."""
+    for i in range(len(levels) - 1, -1, -1):
+        d = levels[i]
+        if d.relevant:
+            first = date.fromisoformat(d.day) - timedelta(days=28)
+            days = sum(1 for x in levels[:i] if date.fromisoformat(x.day) >= first)
+            return NoiseBasis(day=d.day, level=d.level, relevant=d.relevant, total=d.total,
+                              share=d.share, mean=d.mean, std=d.std, baseline_days=days)
+    return None
 
 
 def failing_sources(db: Database, config: Config, now: datetime) -> list[SourceHealth]:
@@ -82,7 +117,8 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     """
     debate = config.debate
     assert debate is not None
-    signals = [s for s in store.query_signals(db, debate.id, since=since, until=now.isoformat())
+    signals = [named(s) for s in store.query_signals(db, debate.id, since=since,
+                                                     until=now.isoformat())
                if s.id not in exclude]
     active = {s.event for s in signals if s.event}
     latest = store.latest_scores(db, debate.id, active if since else None)
@@ -99,25 +135,26 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     aliases = {f for f in resolve if live(f) in active}  # merged into an active event
     for s in store.query_signals(db, debate.id, events=active | aliases):
         if s.event:
-            by_event.setdefault(s.event, []).append(s)
+            by_event.setdefault(s.event, []).append(named(s))
 
-    def links(event_id: str) -> tuple[tuple[str, str, str], ...]:
-        rows = sorted(by_event.get(event_id, []),
-                      key=lambda s: (s.draft, _RANK.get(s.authority, 9), s.published or "",
-                                     s.id))
+    def links(event_id: str) -> tuple[tuple[tuple[str, str, str], ...], int]:
         seen: set[str] = set()
         out = []
-        for s in rows:  # one link per document: the same FR document comes from many queries
+        for s in brief.lead_first(by_event.get(event_id, [])):
+            # one link per document: the same FR document comes from many queries
             if s.document not in seen and s.url not in seen:
                 seen.update((s.document, s.url))
-                out.append((s.title, s.url, s.source))
-        return tuple(out[:4])
+                out.append((s.title, s.url, s.outlet))
+        return tuple(out[:LINKS]), max(len(out) - LINKS, 0)
 
-    events = sorted(period_events, key=lambda r: (_RANK.get(r["authority"], 9), -r["noise"],
-                                                  r["event_id"]))
-    new_events = sorted((r for r in period_events if since is None or
-                         r["first_seen"] >= since), key=lambda r: (r["date"], r["event_id"]),
-                        reverse=True)
+    def row(r: dict[str, Any]) -> EventRow:
+        shown, more = links(r["event_id"])
+        return event_row(r, shown, by_event.get(r["event_id"], []), now, more)
+
+    events = sorted((row(r) for r in period_events),
+                    key=lambda e: (-e.importance, -e.noise, e.id))
+    new_events = sorted((e for e in events if since is None or e.first_seen >= since),
+                        key=lambda e: (e.date, e.id), reverse=True)
     # One line per document (the same FR document comes from several queries and from
     # public inspection): the published version first. Final and proposed first, newest
     # first within each (signals come newest first).
@@ -146,8 +183,14 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
                 out.append(s)
         return tuple(out)
 
-    sides = tuple((name, stances.get(name, 0), picks(name))
-                  for name in ("restrict", "open", "neutral"))
+    def actors(stance: str) -> tuple[str, tuple[tuple[str, SignalRow], ...], int]:
+        latest: dict[str, SignalRow] = {}
+        for s in signals:  # newest first: the first item seen of an actor is its latest
+            if s.stance == stance and s.actor not in latest:
+                latest[s.actor] = s
+        return stance, tuple(list(latest.items())[:ACTORS]), len(latest)
+
+    sides = tuple((name, stances.get(name, 0), picks(name)) for name in SIDES)
     today = now.date()
     upcoming = store.deadlines(db, debate.id, today.isoformat(),
                                (today + timedelta(days=deadline_days)).isoformat())
@@ -162,18 +205,38 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     history = None if since is None else \
         (datetime.fromisoformat(since) - timedelta(days=BASELINE_MARGIN)).isoformat()
     levels = noise_levels(store.noise_days(db, debate.id, history))
-    level = levels[-1].level if levels else "quiet"
+    basis = noise_basis(levels)
     labels = {t.id: t.label for t in debate.topics}
     topic_counts = Counter(t for s in signals for t in s.topics)
+    headline, short = what_moved(events, upcoming)
     return Report(
         debate=debate.id, debate_title=debate.title, generated_at=now.isoformat(),
-        since=since, until=now.isoformat(), noise_level=level,
+        since=since, until=now.isoformat(), noise_level=basis.level if basis else "quiet",
         noise_trend=tuple((d.day, d.level, d.share) for d in levels[-14:]),
-        official=tuple(official), events=tuple(event_row(r, links(r["event_id"]))
-                                               for r in events),
-        new_events=tuple(event_row(r, links(r["event_id"])) for r in new_events),
+        official=tuple(official), events=tuple(events), new_events=tuple(new_events),
         sides=sides, deadlines=tuple(upcoming),
         thresholds=tuple((v, n, example[v]) for v, n in thresholds.most_common()),
         failing=tuple(failing_sources(db, config, now)), signals=tuple(signals),
         daily=tuple((d.day, d.relevant, d.total, d.level) for d in levels),
-        topics=tuple((t, labels.get(t, t), n) for t, n in topic_counts.most_common()))
+        topics=tuple((t, labels.get(t, t), n) for t, n in topic_counts.most_common()),
+        noise=basis, headline=headline, headline_short=short,
+        since_arg=since[:10] if since else "all",
+        actors=tuple(actors(name) for name in SIDES))
+
+
+def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
+    """Return what moved in the period, as a sentence and as a subject's few words: its most
+    important event (by importance), with its kind, who acted and its noise."""
+    if not events:
+        return "Nothing moved in this period.", "nothing new"
+    top = events[0]
+    who = f" ({top.sources[0]})" if top.sources else ""
+    due = next((d for d in deadlines if d.event == top.id), None)
+    tail = f"; comments due {due.day}" if due and due.kind == "comment_deadline" else ""
+    others = len(events) - 1
+    more = f"; {brief.plural(others, 'other event')} in the period" if others else ""
+    kind = top.kind.replace("_", " ")
+    sentence = (f"What moved: {top.title}{who}, {kind}, {top.authority}, noise "
+                f"{top.noise:.0f}, on {top.date}{tail}{more}.")
+    short = f"{' '.join(top.title.split())[:70]} ({kind}, noise {top.noise:.0f})"
+    return sentence, short

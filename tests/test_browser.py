@@ -1,8 +1,11 @@
 """The story page in headless Chromium: it loads with no console errors, shows the sample's
-timeline, fits a phone's width, and leaves screenshots in test-artifacts/."""
+timeline, fits a phone's width, draws its chart with text at least 11 px at 390 and 1280 px,
+and leaves screenshots (page and chart, at both widths) as artifacts in the pytest tmp dir
+(`browser-artifacts*/` under pytest's base temp; the path is printed)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -20,7 +23,18 @@ if CHROMIUM is None:
     pytest.skip("headless Chromium is not installed (.ci/run installs it: apt-get install "
                 "chromium)", allow_module_level=True)
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# What the chart's visible SVG says once laid out: its smallest text in CSS pixels, whether
+# its legend and dated ticks are there, written into the title for --dump-dom to carry out.
+CHART_PROBE = """<script>
+const svg = [...document.querySelectorAll('#noise-chart svg')]
+  .find(s => s.getBoundingClientRect().width > 0);
+const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+const texts = [...svg.querySelectorAll('text')];
+const sizes = texts.map(t => parseFloat(t.getAttribute('font-size')) * scale);
+const words = texts.map(t => t.textContent);
+document.title = JSON.stringify({min: Math.min(...sizes), cls: svg.getAttribute('class'),
+  words: words});
+</script></body>"""
 MEASURE = ("<script>document.title = 'inner=' + window.innerWidth + ' scroll=' + "
            "document.documentElement.scrollWidth;</script></body>")
 
@@ -38,6 +52,14 @@ def chromium(tmp_path: Path, url: str, *args: str) -> tuple[str, str]:
 
 def console_messages(stderr: str) -> list[str]:
     return re.findall(r":CONSOLE[^\]]*\] (.*)", stderr)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    """Return the folder the screenshots are kept in (under pytest's tmp dir)."""
+    folder = tmp_path_factory.mktemp("browser-artifacts", numbered=True)
+    print(f"screenshots in {folder}")
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +95,44 @@ def test_page_loads_cleanly_and_shows_the_timeline(page, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "width"), [("desktop", 1280), ("phone", 390)])
-def test_page_fits_and_is_photographed(page, tmp_path, name, width):
+def test_page_fits_and_is_photographed(page, tmp_path, artifacts, name, width):
     probe = tmp_path / "probe.html"
     probe.write_text(page.read_text().replace("</body>", MEASURE, 1))
     dom, _ = chromium(tmp_path, probe.as_uri(), f"--window-size={width},900", "--dump-dom")
     title = BeautifulSoup(dom, "html.parser").head.title.get_text()
     inner, scroll = (int(v) for v in re.findall(r"\d+", title))
     assert scroll <= inner, f"{name}: the page is wider ({scroll}px) than the window ({inner})"
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / f"page-{name}.png"
-    shot.unlink(missing_ok=True)
+    shot = artifacts / f"page-{name}.png"
     chromium(tmp_path, page.as_uri(), f"--window-size={width},2400", f"--screenshot={shot}",
              "--hide-scrollbars")
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("name", "width", "variant"), [("desktop", 1280, "chart-wide"),
+                                                        ("phone", 390, "chart-narrow")])
+def test_chart_is_legible_and_photographed(page, tmp_path, artifacts, name, width, variant):
+    """The chart has a legend, dated ticks and named peaks, and no text under 11 px."""
+    probe = tmp_path / "chart.html"
+    probe.write_text(page.read_text().replace("</body>", CHART_PROBE, 1))
+    dom, stderr = chromium(tmp_path, probe.as_uri(), f"--window-size={width},900",
+                           "--dump-dom")
+    assert console_messages(stderr) == []
+    seen = json.loads(BeautifulSoup(dom, "html.parser").head.title.get_text())
+    assert variant in seen["cls"]
+    assert seen["min"] >= 11, f"{name}: chart text renders at {seen['min']:.1f} px"
+    words = seen["words"]
+    assert {"quiet", "normal", "elevated", "loud", "surge", "event noise"} <= set(words)
+    assert {"items/day", "noise"} <= set(words)
+    assert sum(bool(re.fullmatch(r"20\d\d(-\d\d)?", w)) for w in words) >= 3  # dated ticks
+    assert "EO 14365" in words or any("Framework for" in w for w in words)  # named peaks
+    # the noise section alone, photographed
+    section = page.read_text()
+    start = section.index('<section id="noise">')
+    end = section.index("</section>", start)
+    alone = tmp_path / "noise.html"
+    alone.write_text(section[:section.index("<body>") + 6] + "<main>"
+                     + section[start:end] + "</section></main></body></html>")
+    shot = artifacts / f"chart-{name}.png"
+    chromium(tmp_path, alone.as_uri(), f"--window-size={width},800", f"--screenshot={shot}",
+             "--hide-scrollbars")
+    assert shot.is_file() and shot.stat().st_size > 5_000

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from operator import neg
 
+from ..types import Member
 from .graph import Graph, Node, cosine, similar
 from .members import folded, tokens
 
@@ -37,25 +38,51 @@ MAX_CANDIDATES = 12  # the likeliest; joining one story mate joins the story
 MAX_SHARING = 64  # a rare token offers at most the 64 items nearest after an item's day
 
 _Postings = defaultdict[str, list[int]]
+_ECHO_WHY = {"url": "same link", "text": "same text", "lede": "same text, syndicated"}
 
 
 # --- 1. echo -----------------------------------------------------------------------------------
 
+LEDE_TOKENS = 30  # syndicated copies share their body's opening under any headline
+MIN_LEDE_TOKENS = 20  # ...when there is a body long enough to tell
+
+
+def lede_key(member: Member) -> str | None:
+    """Return the opening words of a member's body (its text after the title), or None when
+    the body is too short to tell a copy from a coincidence."""
+    body = member.text[len(member.title):] if member.text.startswith(member.title) \
+        else member.text
+    words = tokens(body)
+    if len(words) < MIN_LEDE_TOKENS:
+        return None
+    return " ".join(words[:LEDE_TOKENS])
+
+
 def join_echoes(graph: Graph, nodes: Sequence[Node]) -> dict[str, str]:
-    """Join the nodes with the same link or the same text; return each echo's item id and
-    the item it echoes."""
+    """Join the nodes with the same link, the same text, or the same body under another
+    headline or host (syndicated copies: the same story in two outlets counts once); return
+    each echo's item id and the item it echoes. Two Federal Register documents are never
+    echoes of each other by text."""
     by_echo: dict[str, Node] = {}
     echo_of: dict[str, str] = {}
     for n in nodes:
+        lede = None if n.fr else lede_key(n.member)
+        matched: list[str] = []
         for k in (f"url:{n.member.url}" if n.member.url else None,
-                  f"text:{n.member.content_hash}"):
+                  f"text:{n.member.content_hash}", f"lede:{lede}" if lede else None):
             if k is None:
                 continue
             if k in by_echo:
-                graph.join(by_echo[k], n, "same link" if k.startswith("url:") else "same text")
-                echo_of.setdefault(n.member.item_id, by_echo[k].member.item_id)
+                graph.join(by_echo[k], n, _ECHO_WHY[k[:k.index(":")]])
+                matched.append(by_echo[k].member.item_id)
             else:
                 by_echo[k] = n
+        if matched:  # one copy stays a member; every other copy it meets is an echo
+            root = echo_of.get(matched[0], matched[0])
+            echo_of.setdefault(n.member.item_id, root)
+            for other in matched[1:]:
+                if other != root and other not in echo_of:
+                    echo_of[other] = root
     return echo_of
 
 

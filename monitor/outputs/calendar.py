@@ -16,7 +16,9 @@ from ..types import Deadline
 
 def to_ics(deadlines: Sequence[Deadline], debate: str, debate_title: str,
            now: datetime) -> bytes:
-    """Return an iCalendar file with one all-day event per deadline (UIDs stable across runs)."""
+    """Return an iCalendar file with one all-day event per deadline (UIDs stable across runs):
+    the document's link, the regulations.gov docket to comment on, and, for a deadline made
+    moot by a later rescission, that event (status CANCELLED, "(moot)" in the summary)."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//monitor//regulatory signals//EN")
     cal.add("version", "2.0")
@@ -25,9 +27,10 @@ def to_ics(deadlines: Sequence[Deadline], debate: str, debate_title: str,
     for d in deadlines:
         event = icalendar.Event()
         what = "Comments due" if d.kind == "comment_deadline" else "Takes effect"
+        moot = f"Moot: {safe.ical(d.ended)}" if d.ended else ""
         event.add("uid", f"{d.kind}-{d.day}-{d.event or d.item_id}@{debate}.monitor")
         title = safe.ical(d.title)
-        event.add("summary", f"{what}: {title}"[:250])
+        event.add("summary", (f"(moot) {what}" if moot else what) + f": {title}"[:250])
         day = date.fromisoformat(d.day)
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
@@ -35,7 +38,16 @@ def to_ics(deadlines: Sequence[Deadline], debate: str, debate_title: str,
         url = safe.url(d.url)
         if url:
             event.add("url", url)
-        event.add("description", f"{what} on {d.day}. {title}" + (f"\n{url}" if url else ""))
+        lines = [f"{what} on {d.day}. {title}"]
+        if moot:
+            lines.append(f"{moot} (a later event ended the instrument before this date)")
+            event.add("status", "CANCELLED")
+        if url:
+            lines.append(f"Document: {url}")
+        for docket, link in d.docket_urls:
+            verb = "Comment on" if d.kind == "comment_deadline" else "Docket"
+            lines.append(f"{verb} docket {safe.ical(docket)}: {safe.url(link)}")
+        event.add("description", "\n".join(lines))
         event.add("categories", [d.kind])
         cal.add_component(event)
     return bytes(cal.to_ical())

@@ -22,7 +22,8 @@ import nh3
 from markupsafe import Markup
 
 from .. import safe
-from ..types import Report
+from ..types import Report, SignalRow
+from . import brief
 from .chart import noise_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -58,6 +59,17 @@ def label(value: Any) -> str:
     return str(value or "").replace("_", " ")
 
 
+def plural(n: Any, word: str, many: str | None = None) -> str:
+    """Return '1 item', '3 items' (or the plural given)."""
+    return brief.plural(int(n), word, many)
+
+
+def pct(value: Any) -> str:
+    """Return a share 0..1 as a percentage: '12%', '0.5%'."""
+    v = float(value or 0) * 100
+    return f"{v:.0f}%" if v >= 10 or v == 0 else f"{v:.1f}%"
+
+
 def trend(report: Report) -> str:
     """Return how the Noise Level moved over the last days: rising, falling or steady."""
     levels = [LEVEL_ORDER.index(lv) for _, lv, _ in report.noise_trend if lv in LEVEL_ORDER]
@@ -89,7 +101,7 @@ def _environment(autoescape: bool, clean: Callable[[Any], str] | None = None
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, finalize=_strings(clean) if clean else None)
     env.filters.update(safe_url=safe_url, md=md, md_url=safe.markdown_url, day=day,
-                       human_day=human_day, label=label)
+                       human_day=human_day, label=label, plural=plural, pct=pct)
     env.tests["contains_topic"] = lambda topics, topic: topic in topics
     return env
 
@@ -106,8 +118,18 @@ def sanitize(fragment: str) -> str:
                      strip_comments=True)
 
 
+SIDE_NAMES = {"restrict": "For restriction", "open": "For open release",
+              "neutral": "Evaluating"}
+SIDE_WANTS = {"restrict": "impose, propose or urge restrictions on releasing model weights",
+              "open": "revoke restrictions, defend open release or urge not to restrict",
+              "neutral": "ask for comment, study or report without taking a side"}
+KEY_EVENTS, OFFICIAL, NEW_EVENTS = 10, 15, 15  # how many each list shows before "N more"
+
+
 def _context(report: Report, **extra: Any) -> dict[str, Any]:
-    return {"r": report, "trend": trend(report), **extra}
+    return {"r": report, "trend": trend(report), "side_names": SIDE_NAMES,
+            "side_wants": SIDE_WANTS, "key_n": KEY_EVENTS, "official_n": OFFICIAL,
+            "new_n": NEW_EVENTS, **extra}
 
 
 def digest_text(report: Report) -> str:
@@ -142,7 +164,12 @@ def page_html(report: Report) -> str:
 
 
 def atom(report: Report, feed_id: str, self_url: str | None = None) -> str:
-    """Return an Atom feed of the report's events and signals."""
+    """Return an Atom feed: one entry per event (its sources listed inside), and one per
+    document for relevant items not (yet) in an event; a self link when its URL is given."""
+    loose: dict[str, SignalRow] = {}  # relevant items in no event: one entry per document
+    for s in report.signals:
+        if not s.event:
+            loose.setdefault(s.document, s)
     return _XML.get_template("feed.atom.j2").render(_context(
-        report, feed_id=feed_id, self_url=safe_url(self_url),
+        report, feed_id=feed_id, self_url=safe_url(self_url), loose=list(loose.values()),
         escape=html.escape))

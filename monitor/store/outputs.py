@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -22,7 +24,8 @@ SELECT items.id, items.title, items.url, items.source_id, items.published, items
        signals.relevance, signals.topics, signals.stance, signals.authority,
        signals.entities, event_items.event_id,
        json_extract(items.extra, '$.filed_at') IS NOT NULL
-       AND json_extract(items.extra, '$.citation') IS NULL AS draft
+       AND json_extract(items.extra, '$.citation') IS NULL AS draft,
+       json_extract(items.extra, '$.agencies') AS agencies
 """
 
 # Items drive the query (CROSS JOIN fixes the order) so a period is a range of the
@@ -123,7 +126,17 @@ def query_signals(
         id=r[0], title=r[1], url=r[2], source=r[3], published=r[4], summary=r[5] or "",
         relevance=r[6], topics=tuple(json.loads(r[7] or "[]")), stance=r[8], authority=r[9],
         entities=tuple(Entity(**e) for e in json.loads(r[10] or "[]")),
-        event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12])) for r in rows]
+        event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12]),
+        agencies=_agencies(r[13])) for r in rows]
+
+
+def _agencies(raw: str | None) -> tuple[str, ...]:
+    """Return a Federal Register document's agency names from its stored JSON list."""
+    try:
+        names = json.loads(raw) if raw else []
+    except ValueError:
+        return ()
+    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
 def deadlines(db: Database, debate: str, start: str | None = None, end: str | None = None
@@ -155,7 +168,69 @@ def deadlines(db: Database, debate: str, start: str | None = None, end: str | No
                                                        url=url, item_id=item_id, event=event))
         if key not in best or candidate[0] < best[key][0]:
             best[key] = candidate
-    return sorted((d for _, d in best.values()), key=lambda d: (d.day, d.kind, d.title))
+    found = [d for _, d in best.values()]
+    if found:
+        found = _with_status(db, debate, found)
+    return sorted(found, key=lambda d: (d.day, d.kind, d.title))
+
+
+PUBLIC_DOCKET = re.compile(r"^[A-Z]{2,8}-\d{4}-\d{4}$")  # NTIA-2023-0009: a regulations.gov one
+ENDING = re.compile(r"\b(rescind\w*|rescission\w*|revok\w*|revocation\w*|withdr[ae]w\w*|"
+                    r"vacat\w*)\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_GENERIC = {"the", "of", "for", "and", "to", "on", "in", "with", "by", "from", "rule", "rules",
+            "framework", "notice", "request", "comment", "comments", "proposed", "interim",
+            "final", "order", "executive", "establishment", "requirements", "department"}
+
+
+def _words(title: str) -> set[str]:
+    return {w for w in _WORD.findall(title.lower()) if w not in _GENERIC and len(w) > 2}
+
+
+def _with_status(db: Database, debate: str, found: list[Deadline]) -> list[Deadline]:
+    """Return the deadlines with their events' regulations.gov dockets, and, for a deadline
+    whose instrument a later event rescinded, revoked or withdrew on or before it, that event
+    ("day: title"). An ending event is one whose title says so and names at least three
+    quarters of the instrument's distinctive title words (until instruments are tracked)."""
+    events = sorted({d.event for d in found if d.event})
+    dockets: dict[str, list[str]] = {}
+    for marks, chunk in in_chunks(events):
+        for event_id, value in db.execute(
+                "SELECT DISTINCT event_items.event_id, signal_entities.value FROM event_items "
+                "JOIN signal_entities ON signal_entities.item_id = event_items.item_id "
+                "AND signal_entities.debate = event_items.debate "
+                "WHERE event_items.debate = ? AND signal_entities.kind = 'docket' "
+                f"AND event_items.event_id IN ({marks}) ORDER BY 2", [debate, *chunk]):
+            if PUBLIC_DOCKET.match(value):
+                dockets.setdefault(event_id, []).append(value)
+    resolve = merges(db, debate)
+    began: dict[str, str] = {}  # each deadline's event: its date
+    for marks, chunk in in_chunks(events):
+        for event_id, day in db.execute(
+                f"SELECT event_id, date FROM event_scores WHERE event_id IN ({marks}) "
+                "AND debate = ? ORDER BY id", [*chunk, debate]):
+            began[event_id] = day
+    lo = min([*began.values(), *(d.day for d in found)])
+    hi = max(d.day for d in found)
+    latest: dict[str, tuple[int, str, str]] = {}  # events dated in that span, latest score
+    for row_id, event_id, day, title in db.execute(
+            "SELECT id, event_id, date, title FROM event_scores WHERE debate = ? "
+            "AND date >= ? AND date <= ?", [debate, lo, hi]):
+        live = live_event(event_id, resolve)
+        if live not in latest or row_id > latest[live][0]:
+            latest[live] = (row_id, day, title)
+    enders = [(day, title, eid) for eid, (_, day, title) in latest.items()
+              if ENDING.search(title)]
+    out = []
+    for d in found:
+        own = dockets.get(d.event or "", [])
+        since = began.get(d.event or "", d.day)
+        words = _words(d.title)
+        ended = next((f"{day}: {title}" for day, title, eid in sorted(enders)
+                      if eid != d.event and since <= day <= d.day and words
+                      and len(words & _words(title)) >= 0.75 * len(words)), None)
+        out.append(replace(d, dockets=tuple(dict.fromkeys(own)), ended=ended))
+    return out
 
 
 def already_sent(db: Database, debate: str, recipients: str, item_ids: Iterable[str]

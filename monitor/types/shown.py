@@ -25,6 +25,9 @@ class SignalRow:
     event: str | None
     summary: str = ""
     draft: bool = False  # on public inspection, not yet published
+    agencies: tuple[str, ...] = ()  # a Federal Register document's agencies, as published
+    outlet: str = ""  # the publisher's name (AP, Lawfare, Federal Register), set by report
+    actor: str = ""  # who it speaks for: its agency, else its outlet, set by report
 
     @property
     def document(self) -> str:
@@ -55,7 +58,15 @@ class EventRow:
     last_seen: str
     updated: str
     stance_mix: tuple[tuple[str, int], ...] = ()
-    links: tuple[tuple[str, str, str], ...] = ()  # (title, url, source) of its first items
+    links: tuple[tuple[str, str, str], ...] = ()  # (title, url, outlet) of its first items
+    more_links: int = 0  # its other documents, not in links
+    summary: str = ""  # one line from its items' own text
+    identifiers: tuple[str, ...] = ()  # "EO 14110", "docket NTIA-2023-0009", "RIN ..."
+    sources: tuple[str, ...] = ()  # the names of the agencies and outlets behind its items
+    dockets: tuple[tuple[str, str], ...] = ()  # (regulations.gov docket, its page: comment)
+    comment_deadline: str | None = None
+    importance: float = 0.0  # how the outputs rank it (outputs.brief.importance)
+    reference_events: int = 0  # the events of its half year its noise was ranked among
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,13 @@ class Deadline:
     url: str
     item_id: str
     event: str | None
+    dockets: tuple[str, ...] = ()  # regulations.gov dockets its event names (where to comment)
+    ended: str | None = None  # "day: title" of a later event that rescinded its instrument
+
+    @property
+    def docket_urls(self) -> tuple[tuple[str, str], ...]:
+        """Return (docket, its regulations.gov page) for each docket."""
+        return tuple((d, f"https://www.regulations.gov/docket/{d}") for d in self.dockets)
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,27 @@ class Report:
     signals: tuple[SignalRow, ...]  # every relevant item of the period, newest first
     daily: tuple[tuple[str, int, int, str], ...] = ()  # (day, relevant, total, level)
     topics: tuple[tuple[str, str, int], ...] = ()  # (topic, label, items) in the period
+    noise: NoiseBasis | None = None  # what the headline Noise Level was read from
+    headline: str = ""  # what moved: the period's most important change, one sentence
+    headline_short: str = ""  # the same for a subject line
+    since_arg: str = "all"  # the period as a --since value, for the commands shown
+    actors: tuple[tuple[str, tuple[tuple[str, SignalRow], ...], int], ...] = ()
+    # (stance, ((actor, their latest item), ...) shown, how many actors in all)
+    more_official: int = 0  # official actions not listed
+
+
+@dataclass(frozen=True)
+class NoiseBasis:
+    """The day the headline Noise Level was read from and the figures behind it."""
+
+    day: str  # the latest day with a relevant item
+    level: str
+    relevant: int
+    total: int
+    share: float
+    mean: float | None  # the trailing 28 days' mean share (None: no baseline yet)
+    std: float | None
+    baseline_days: int  # days with items in the 28 days before
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,123 @@
+"""What an analyst needs to brief from an event: its importance, a one-line summary from its
+items' own text, the identifiers it carries, where to comment, and the period's headline.
+
+Pure functions over the read side's rows (``SignalRow``), used by ``monitor.report``.
+
+**Importance** (how the digest and page rank events), documented in the README:
+``importance = authority points + 0.5 × noise + 10 × 0.5^(days since its last item / 30)``
+with authority points final 40, proposed 30, official 20, news and commentary 0. A binding
+or proposed instrument outranks chatter, but a loud proposed rule (noise 95: 77.5) outranks
+a quiet final notice about it (noise 20: 50); recency breaks near-ties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from ..types import AUTHORITIES, SignalRow
+from .outlets import actor, outlet
+
+AUTHORITY_POINTS = {"final": 40.0, "proposed": 30.0, "official": 20.0, "news": 0.0,
+                    "commentary": 0.0}
+NOISE_WEIGHT = 0.5
+RECENCY_POINTS, RECENCY_HALF_LIFE_DAYS = 10.0, 30.0
+SUMMARY_CHARS = 220
+_RANK = {a: i for i, a in enumerate(AUTHORITIES)}
+# The identifiers shown, in this order, and how each reads.
+ID_KINDS = {"executive_order": "EO {}", "docket": "docket {}", "rin": "RIN {}",
+            "eccn": "ECCN {}", "bill": "{}", "fr_citation": "{}"}
+REGULATIONS_DOCKET = re.compile(r"^[A-Z]{2,8}-\d{4}-\d{4}$")  # NTIA-2023-0009, BIS-2024-0047
+BOILERPLATE = ("By the authority vested in me",)  # an order's enacting clause says nothing
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]”\"])[.!?](?=\s+[A-Z“\"(])")
+
+
+def importance(authority: str, noise: float, last_seen: str, now: datetime) -> float:
+    """Return an event's importance (see the module's docstring)."""
+    try:
+        age = max((now.date() - date.fromisoformat(last_seen[:10])).days, 0)
+    except ValueError:
+        age = 365
+    recency = RECENCY_POINTS * 0.5 ** (age / RECENCY_HALF_LIFE_DAYS)
+    return round(AUTHORITY_POINTS.get(authority, 0.0) + NOISE_WEIGHT * noise + recency, 2)
+
+
+def lead_first(rows: Iterable[SignalRow]) -> list[SignalRow]:
+    """Return rows most authoritative first (published before draft), then oldest first."""
+    return sorted(rows, key=lambda s: (s.draft, _RANK.get(s.authority, 9),
+                                       s.published or "", s.id))
+
+
+def one_line(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """Return a text's first sentence, cut at a word boundary to ``limit`` characters."""
+    text = " ".join(text.split())
+    m = _SENTENCE_END.search(text)
+    if m and m.start() >= 40:
+        text = text[: m.start() + 1]
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—")
+    return cut + "…"
+
+
+def summary(rows: Sequence[SignalRow]) -> str:
+    """Return an event's one-line summary: the first sentence of its most authoritative item
+    that has a summary of its own (not just its title again), else ''."""
+    for s in lead_first(rows):
+        text = " ".join(s.summary.split())
+        if len(text) >= 40 and not text.startswith((s.title, *BOILERPLATE)):
+            return one_line(text)
+    return ""
+
+
+def identifiers(rows: Sequence[SignalRow]) -> tuple[str, ...]:
+    """Return the identifiers an event carries (EO, docket, RIN, ECCN, bill, FR citation):
+    its documents' own first, then those its items name when it has none of that kind."""
+    own: dict[str, list[str]] = {}
+    cited: dict[str, list[str]] = {}
+    for s in lead_first(rows):
+        for e in s.entities:
+            if e.kind in ID_KINDS:
+                target = own if e.start < 0 else cited
+                values = target.setdefault(e.kind, [])
+                if e.value not in values:
+                    values.append(e.value)
+    out: list[str] = []
+    for kind, form in ID_KINDS.items():
+        values = own.get(kind) or cited.get(kind) or []
+        if kind == "docket":  # the regulations.gov dockets; agency numbers only as a fallback
+            public = [v for v in values if REGULATIONS_DOCKET.match(v)]
+            values = public or values[:1]
+        out.extend(form.format(v) for v in values[:2])
+    return tuple(out[:6])
+
+
+def dockets(rows: Sequence[SignalRow]) -> tuple[str, ...]:
+    """Return the regulations.gov dockets an event's items name (where comments are filed)."""
+    found = [e.value for s in lead_first(rows) for e in s.entities
+             if e.kind == "docket" and REGULATIONS_DOCKET.match(e.value)]
+    return tuple(dict.fromkeys(found))
+
+
+def docket_url(docket: str) -> str:
+    """Return the regulations.gov page of a docket: its documents and its comment button."""
+    return f"https://www.regulations.gov/docket/{docket}"
+
+
+def comment_deadline(rows: Sequence[SignalRow]) -> str | None:
+    """Return the latest comment deadline an event's items carry, else None."""
+    days = [e.value for s in rows for e in s.entities if e.kind == "comment_deadline"]
+    return max(days) if days else None
+
+
+def outlets(rows: Sequence[SignalRow]) -> tuple[str, ...]:
+    """Return the names of the outlets and agencies behind an event's items, lead first."""
+    names = [actor(s.url, s.source, s.agencies) for s in lead_first(rows)]
+    names += [outlet(s.url, s.source) for s in lead_first(rows)]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """Return '1 item', '2 items' (or the given plural)."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
