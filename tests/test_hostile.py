@@ -387,7 +387,7 @@ def test_any_title_and_url_keep_every_format_safe(hostile_report, title, url_tai
                     for s in hostile_report.signals)
     deadlines = tuple(replace(d, title=title) for d in hostile_report.deadlines)
     rep = replace(hostile_report, signals=signals, official=signals[:3],
-                  deadlines=deadlines, sides=(("restrict", 1, signals[:1]),))
+                  deadlines=deadlines)
     ET.fromstring(render.atom(rep, "tag:x,2026:y"))
     ics = calendar.to_ics(deadlines, "d", title, datetime(2026, 11, 25, tzinfo=UTC))
     assert not RAW.search(ics.decode().replace("\r\n", ""))
