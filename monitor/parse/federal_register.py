@@ -96,6 +96,7 @@ def _item(source: Source, doc: dict[str, Any]) -> Item | None:
         published=published,
         kind=source.kind,
         extra=extra,
+        earliest=parse_date_text(_text(doc.get("filed_at"))),
     )
 
 
