@@ -46,7 +46,9 @@ def source_trigger(source: Source, settings: DaemonSettings, config: Config) -> 
     """Return the trigger of a source's job; raise ConfigError for a bad crontab line."""
     if source.cron:
         try:
-            return CronTrigger.from_crontab(source.cron, timezone=settings.timezone)
+            trigger = CronTrigger.from_crontab(source.cron, timezone=settings.timezone)
+            trigger.jitter = settings.jitter or None  # from_crontab takes no jitter
+            return trigger
         except ValueError as e:
             raise ConfigError(f"bad crontab line {source.cron!r}: {e}", file=config.path,
                               entry=source.id, key="cron") from e
