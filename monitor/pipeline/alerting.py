@@ -12,7 +12,6 @@ An alert is marked sent only after its channel accepted it.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -66,7 +65,7 @@ def arrivals(db: Database, config: Config, settings: AlertSettings, now: datetim
             if row["last_seen"] >= since:
                 found.append(Arrival(
                     key=f"event:{eid}", kind="event", title=row["title"],
-                    authority=row["authority"], topics=tuple(json.loads(row["topics"] or "[]")),
+                    authority=row["authority"], topics=tuple(row["topics"] or ()),
                     noise=row["noise"], earliest=row["first_seen"]))
     if "level" in kinds:
         history = (now - timedelta(seconds=settings.max_age) - timedelta(days=60)).isoformat()
