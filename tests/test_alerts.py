@@ -303,3 +303,12 @@ def test_alerts_test_sends_a_sample_and_reports_a_failure(setup):
     assert result.exit_code == 1 and "chat.webhook: FAILED" in result.output
     result = cli_run(db, sources, "alerts", "--test", "nope")
     assert result.exit_code == 2 and "no rule 'nope'" in result.output
+
+
+def test_digest_marks_a_document_on_public_inspection(setup):
+    db, sources, _, _, doc = setup
+    assert cli_run(db, sources, "run").exit_code == 0
+    for fmt in ("text", "md", "html"):
+        result = cli_run(db, sources, "digest", "--since", "7d", "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert f"on public inspection, publishes on {doc['publication_date']}" in result.output

@@ -35,7 +35,8 @@ def test_ai_diffusion_public_inspection_copy_is_earliest_and_in_the_rules_event(
     db = store.open_db(demo / "monitor.db")
     pi = store.get_item(db, "fr-public-inspection:2025-00636")
     assert pi is not None and pi.earliest == "2025-01-10T13:45:00+00:00"  # 08:45 ET
-    assert pi.published == "2025-01-15T00:00:00+00:00"
+    assert pi.published == pi.earliest  # public from its filing
+    assert pi.extra["publication_date"] == "2025-01-15"
     events = events_of(db, "2025-00636")
     assert len(events) >= 2 and len(set(events.values())) == 1 and None not in events.values()
 
@@ -89,3 +90,30 @@ def test_copies_that_agree_change_nothing():
     a = (item("a:1", "T", "s"), signal("a:1", 0.7, "final", "x"))
     b = (item("b:1", "T", "longer s"), signal("b:1", 0.7, "final", "x"))
     assert shared([a, b]) == []
+
+
+def cli_json(demo: Path, *args: str):
+    result = CliRunner().invoke(cli, ["--db", str(demo / "monitor.db"), "--sources",
+                                      str(demo / "sources.yaml"), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_signals_mark_the_public_inspection_copy_with_its_publication_date(demo):
+    rows = json.loads(cli_json(demo, "signals", "--since", "all", "--format", "json",
+                               "--limit", "1000"))
+    pi = next(r for r in rows if r["id"] == "fr-public-inspection:2025-00636")
+    assert (pi["earliest"], pi["publishes"]) == ("2025-01-10T13:45:00+00:00", "2025-01-15")
+    published = next(r for r in rows if r["id"] == "fr-bis:2025-00636")
+    assert published["publishes"] is None
+    table = cli_json(demo, "signals", "--since", "all", "--source", "fr-public-inspection")
+    assert "publishes on 2025-01-15" in table.replace("\n", " ").replace("  ", " ") or \
+        "publishes" in table
+
+
+def test_event_says_when_it_was_first_public(demo):
+    db = store.open_db(demo / "monitor.db")
+    event_id = events_of(db, "2025-00636")["fr-public-inspection:2025-00636"]
+    detail = json.loads(cli_json(demo, "event", str(event_id), "--json"))
+    assert detail["first_public"] == "2025-01-10T13:45:00+00:00"
+    assert "first public: 2025-01-10 13:45 UTC" in cli_json(demo, "event", str(event_id))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..types import SignalRow
 
 SIGNAL_KEYS = ("id", "title", "url", "source", "published", "relevance", "topics", "stance",
-               "authority", "entities", "event")
+               "authority", "entities", "event", "earliest", "publishes")
 
 
 def run_line(r: SourceRun) -> str:
@@ -136,7 +136,7 @@ def signal_json(s: SignalRow) -> dict[str, Any]:
             "published": s.published, "relevance": s.relevance, "topics": list(s.topics),
             "stance": s.stance, "authority": s.authority,
             "entities": [{"kind": e.kind, "value": e.value} for e in s.entities],
-            "event": s.event}
+            "event": s.event, "earliest": s.earliest, "publishes": s.publishes}
 
 
 def signals_csv(rows: Sequence[SignalRow]) -> str:
@@ -174,7 +174,8 @@ def signals_table(rows: Sequence[SignalRow]) -> None:
     table.add_column("id", overflow="fold", max_width=28)
     for s in rows:
         table.add_row((s.published or "")[:10], s.authority, s.stance, f"{s.relevance:.2f}",
-                      cell(s.title), cell(s.source), cell(s.id))
+                      cell(s.title + (f" [on public inspection, publishes on {s.publishes}]"
+                                      if s.publishes else "")), cell(s.source), cell(s.id))
     console.print(table)
 
 

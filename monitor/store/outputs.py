@@ -21,7 +21,8 @@ SELECT items.id, items.title, items.url, items.source_id, items.published, items
        signals.relevance, signals.topics, signals.stance, signals.authority,
        signals.entities, event_items.event_id,
        json_extract(items.extra, '$.filed_at') IS NOT NULL
-       AND json_extract(items.extra, '$.citation') IS NULL AS draft
+       AND json_extract(items.extra, '$.citation') IS NULL AS draft,
+       items.earliest, json_extract(items.extra, '$.publication_date')
 """
 
 # Items drive the query (CROSS JOIN fixes the order) so a period is a range of the
@@ -112,7 +113,8 @@ def query_signals(
         id=r[0], title=r[1], url=r[2], source=r[3], published=r[4], summary=r[5] or "",
         relevance=r[6], topics=tuple(json.loads(r[7] or "[]")), stance=r[8], authority=r[9],
         entities=tuple(Entity(**e) for e in json.loads(r[10] or "[]")),
-        event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12])) for r in rows]
+        event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12]), earliest=r[13],
+        publishes=str(r[14]) if r[12] and r[14] else None) for r in rows]
 
 
 def deadlines(db: Database, debate: str, start: str | None = None, end: str | None = None

@@ -25,6 +25,8 @@ class SignalRow:
     event: str | None
     summary: str = ""
     draft: bool = False  # on public inspection, not yet published
+    earliest: str | None = None  # ISO UTC: first public (filed_at on public inspection)
+    publishes: str | None = None  # on public inspection: the scheduled publication date
 
     @property
     def document(self) -> str:
