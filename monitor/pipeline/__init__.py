@@ -105,7 +105,7 @@ def run(
                               held.forget))
     catch_up(db, config)
     if config.debate is not None:
-        share_judgements(db, config.debate.id, since=now.isoformat())
+        share_judgements(db, config.debate.id)
     build_timeline(db, config)
     send_alerts(db, config, client)
     return runs
@@ -151,7 +151,7 @@ def classify_all(db: Database, config: Config, batch: int = 1000) -> int:
     if signals_for is None or config.debate is None:
         return 0
     count = classify_stored(db, signals_for, None, (), batch)
-    share_judgements(db, config.debate.id)
+    share_judgements(db, config.debate.id, everything=True)
     return count
 
 

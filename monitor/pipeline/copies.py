@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .. import store
-from ..store.copies import copy_groups, judgement, save_copy_judgements
+from ..store.copies import copy_groups, copy_mark, judgement, save_copy_judgements
 from ..types import Item, Signal
 from .clock import utcnow
 
@@ -52,12 +52,13 @@ def shared(group: Sequence[tuple[Item, Signal]]) -> list[tuple[Signal, Signal, s
     return changes
 
 
-def share_judgements(db: Database, debate: str, since: str | None = None,
+def share_judgements(db: Database, debate: str, everything: bool = False,
                      now: datetime | None = None) -> int:
-    """Give every copy of a document the judgement of its richest copy (documents with a
-    signal written since ``since``; all when None); return how many copies changed."""
-    changes = [c for group in copy_groups(db, debate, since) for c in shared(group)]
-    if not changes:
-        return 0
+    """Give every copy of a document the judgement of its richest copy, for the documents
+    with an item stored since the last call (all with ``everything``); return how many
+    copies changed. A run killed before this step is caught up by the next call."""
+    after = 0 if everything else copy_mark(db, debate)
+    groups, last = copy_groups(db, debate, after)
+    changes = [c for group in groups for c in shared(group)]
     with store.transaction(db):
-        return save_copy_judgements(db, changes, (now or utcnow()).isoformat())
+        return save_copy_judgements(db, changes, (now or utcnow()).isoformat(), debate, last)

@@ -16,25 +16,37 @@ from .sql import dumps, in_chunks, write
 
 # The one key a stored item is a copy by: its FR document number (a regulations.gov
 # document names it as frDocNum), else its executive order number, else the regulations.gov
-# document id.
-KEY_SQL = """
-coalesce('fr:' || json_extract(items.extra, '$.document_number'),
-         'fr:' || json_extract(items.extra, '$.frDocNum'),
-         'eo:' || json_extract(items.extra, '$.executive_order_number'),
-         CASE WHEN items.kind = 'regulations_gov' THEN 'regs:' || items.guid END)
-"""
+# document id. Unqualified, so that it is also the expression of the items index
+# idx_items_copy_key (migration 0008) and a lookup by key uses it.
+KEY_SQL = """coalesce('fr:' || json_extract(extra, '$.document_number'), \
+'fr:' || json_extract(extra, '$.frDocNum'), \
+'eo:' || json_extract(extra, '$.executive_order_number'), \
+CASE WHEN kind = 'regulations_gov' THEN 'regs:' || guid END)"""
+MARK = "copies:"  # + debate: the last items rowid whose copies were judged together
 
 
-def copy_groups(db: Database, debate: str, since: str | None = None
-                ) -> list[list[tuple[Item, Signal]]]:
-    """Return the classified items that are copies of one document, grouped, for documents
-    with more than one copy (only those with a signal written at or after ``since``)."""
-    having = "HAVING count(*) > 1" + (" AND max(signals.classified_at) >= ?" if since else "")
-    rows = db.execute(
-        f"SELECT {KEY_SQL} AS k, group_concat(items.id, char(31)) FROM items "
-        "JOIN signals ON signals.item_id = items.id AND signals.debate = ? "
-        f"WHERE k IS NOT NULL GROUP BY k {having}",
-        [debate, since] if since else [debate]).fetchall()
+def copy_mark(db: Database, debate: str) -> int:
+    """Return the last items rowid whose document's copies were judged (0: none yet)."""
+    row = db.execute("SELECT value FROM pipeline_marks WHERE name = ?", [MARK + debate]
+                     ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def copy_groups(db: Database, debate: str, after: int = 0
+                ) -> tuple[list[list[tuple[Item, Signal]]], int]:
+    """Return the classified copies of each document that has a stored item after the
+    rowid ``after`` and more than one copy, grouped; and the last items rowid seen."""
+    last = db.execute("SELECT coalesce(max(rowid), 0) FROM items").fetchone()[0]
+    keys = [r[0] for r in db.execute(
+        f"SELECT DISTINCT {KEY_SQL} AS k FROM items WHERE rowid > ? AND rowid <= ? "
+        "AND k IS NOT NULL", [after, last])]
+    rows: list[tuple[str, str]] = []
+    for marks, chunk in in_chunks(keys):
+        rows += db.execute(
+            f"SELECT {KEY_SQL} AS k, group_concat(items.id, char(31)) FROM items "
+            "JOIN signals ON signals.item_id = items.id AND signals.debate = ? "
+            f"WHERE {KEY_SQL} IN ({marks}) GROUP BY k HAVING count(*) > 1",
+            [debate, *chunk]).fetchall()
     ids = [iid for _, joined in rows for iid in joined.split("\x1f")]
     items: dict[str, Item] = {}
     signals: dict[str, Signal] = {}
@@ -55,7 +67,7 @@ def copy_groups(db: Database, debate: str, since: str | None = None
         for iid in joined.split("\x1f"):
             if iid in items and iid in signals:
                 groups[key].append((items[iid], signals[iid]))
-    return [g for g in groups.values() if len(g) > 1]
+    return [g for g in groups.values() if len(g) > 1], int(last)
 
 
 def judgement(signal: Signal) -> dict[str, Any]:
@@ -65,9 +77,12 @@ def judgement(signal: Signal) -> dict[str, Any]:
 
 
 def save_copy_judgements(db: Database, changes: Sequence[tuple[Signal, Signal, str]],
-                         at: str) -> int:
+                         at: str, debate: str, mark: int) -> int:
     """Store each (before, after, copy of) change: the new signal, and a log row saying which
-    copy it was taken from; return how many (call inside a transaction)."""
+    copy it was taken from; and the items rowid judged up to. Return how many changes
+    (call inside a transaction)."""
+    db.execute("INSERT OR REPLACE INTO pipeline_marks (name, value) VALUES (?, ?)",
+               [MARK + debate, str(mark)])
     if not changes:
         return 0
     save_signals(db, [after for _, after, _ in changes], at)

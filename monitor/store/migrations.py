@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .copies import KEY_SQL
+
 MIGRATIONS = Migrations("monitor")
 SCHEMA_VERSION = 7
 
@@ -132,3 +134,5 @@ def _m0008_alerts(db: Database) -> None:
         "after": str,
     }, pk="id")
     db.table("copy_judgements").create_index(["item_id"])
+    db.table("pipeline_marks").create({"name": str, "value": str}, pk="name")
+    db.execute(f"CREATE INDEX idx_items_copy_key ON items ({KEY_SQL})")
