@@ -312,3 +312,18 @@ def test_digest_marks_a_document_on_public_inspection(setup):
         result = cli_run(db, sources, "digest", "--since", "7d", "--format", fmt)
         assert result.exit_code == 0, result.output
         assert f"on public inspection, publishes on {doc['publication_date']}" in result.output
+
+
+def test_alerts_table_and_a_bad_section_at_init(setup, tmp_path):
+    db, sources, _, hook, doc = setup
+    hook.status = 502
+    assert cli_run(db, sources, "run").exit_code == 0
+    out = cli_run(db, sources, "alerts", "--since", "7d").output
+    assert "binding" in out and "desk.email" in out and "sent" in out
+    assert "chat.webhook" in out and "failed x1 (webhook http://localhost:" in out
+    assert "answered HTTP 502: down for maintenance" in out
+    assert f"on public inspection, publishes on {doc['publication_date']}" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(sources.read_text().replace("to: [desk, chat]", "to: [desk, pager]"))
+    result = cli_run(db, bad, "init")
+    assert result.exit_code == 2 and "unknown target 'pager'" in result.output
