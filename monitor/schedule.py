@@ -142,6 +142,7 @@ class Daemon:
             Path(s.digest_out).write_text(deliver.render_digest(result.report, s.digest_format),
                                           encoding="utf-8")
         store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "done")
+        pipeline.send_alerts(self.db, self.config, self.client)  # e.g. held past quiet hours
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_ERROR:

@@ -327,3 +327,24 @@ def test_alerts_table_and_a_bad_section_at_init(setup, tmp_path):
     bad.write_text(sources.read_text().replace("to: [desk, chat]", "to: [desk, pager]"))
     result = cli_run(db, bad, "init")
     assert result.exit_code == 2 and "unknown target 'pager'" in result.output
+
+
+def test_the_daemons_digest_job_also_ends_with_alerts(setup, tmp_path):
+    db, sources, box, hook, _ = setup
+    quiet = sources.read_text()
+    now = datetime.now(UTC)
+    sources.write_text(quiet.replace("alerts:\n", "alerts:\n  quiet_hours: \"{}-{}\"\n  "
+                                     "timezone: UTC\n".format(
+                                         (now - timedelta(hours=1)).strftime("%H:%M"),
+                                         (now + timedelta(hours=1)).strftime("%H:%M"))))
+    assert cli_run(db, sources, "run").exit_code == 0
+    assert box.messages == [] and hook.bodies == []
+    # the quiet hours are over; the digest job (mailing its digest to smtp.to) runs first
+    sources.write_text(quiet.replace("from: monitor@example.org}",
+                                     "from: monitor@example.org, to: [desk@example.org]}"))
+    config = load_config(sources)
+    with make_client(config.settings) as client:
+        Daemon(config, store.open_db(db), client).send_digest()
+    subjects = [message_from_bytes(m, policy=policy.default)["Subject"] for m in box.messages]
+    assert len(subjects) == 2 and subjects[1].startswith("[monitor] binding: ")
+    assert len(hook.bodies) == 1

@@ -66,7 +66,8 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
 __all__ = [
     "FR_MAX_RESULTS", "PARALLEL_PARSE_MIN", "RESCORE_DAYS", "Collected", "OnResult",
     "TimelineUpdate", "backfill", "build_timeline", "catch_up", "classify", "classify_all",
-    "collect", "missing_key", "month_windows", "next_state", "parse", "run", "utcnow",
+    "collect", "missing_key", "month_windows", "next_state", "parse", "run", "send_alerts",
+    "share_judgements", "utcnow",
 ]
 
 
