@@ -3,8 +3,10 @@
     scripts/bench timeliness [--quick]
 
 The story (real records from the bundled sample, moved to a simulated week): the AI
-Diffusion rule (FR Doc 2025-00636) goes on public inspection on Friday 2025-01-10 at
-8:45 am Eastern (its real filed_at), is published three days later (Monday 6:00 am), and
+Diffusion rule (FR Doc 2025-00636) goes on public inspection on Friday 2025-01-10 (its
+real filing date) with the morning list at 8:45 am Eastern (the time the Office of the
+Federal Register posts regular filings; the sample's time of day is a placeholder), is
+published three days later (Monday 6:00 am), and
 then a wave of news about it arrives (FedScoop's and Akin Gump's real items, an hour apart,
 from noon). A loopback server answers as the Federal Register's public-inspection list,
 its documents search and two news feeds would at each simulated moment, and a webhook
@@ -41,7 +43,7 @@ from bench_common import Report, ratio_figure  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "http"
 ET = ZoneInfo("America/New_York")
-FILED = datetime(2025, 1, 10, 8, 45, tzinfo=ET)  # the real filed_at of FR Doc 2025-00636
+FILED = datetime(2025, 1, 10, 8, 45, tzinfo=ET)  # the real date, the morning list's time
 PUBLISHED = datetime(2025, 1, 13, 6, 0, tzinfo=ET)  # three days later, at the 6 am issue
 WAVE = datetime(2025, 1, 13, 12, 0, tzinfo=ET)
 NEWS_EVERY = timedelta(hours=1)

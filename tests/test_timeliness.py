@@ -18,7 +18,7 @@ ET = ZoneInfo("America/New_York")
 
 
 @pytest.mark.parametrize("source_id,after,expected", [
-    # public inspection: special filings at 8:45 am, regular filings at 4:15 pm Eastern
+    # public inspection: the morning list at 8:45 am, a special filing at 4:15 pm Eastern
     ("fr-public-inspection", "2025-01-10T08:45", "2025-01-10T08:50"),
     ("fr-public-inspection", "2025-01-10T16:15", "2025-01-10T16:20"),
     ("fr-public-inspection", "2025-01-10T16:51", "2025-01-13T08:20"),  # Friday -> Monday
