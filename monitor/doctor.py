@@ -81,7 +81,18 @@ def _database(db_path: str) -> list[Check]:
                                       if pending else " (current)")),
         Check("database integrity", "ok" if integrity == "ok" else "fail", integrity),
         Check("database journal", "ok" if mode == "wal" else "warn", f"journal_mode={mode}"),
+        *_alert_targets(db),
     ]
+
+
+def _alert_targets(db: store.Database) -> list[Check]:
+    """Return a warning per alert target whose last delivery failed (retried next run)."""
+    if "alert_log" not in db.table_names():
+        return []
+    return [Check(f"alerts {h['target']}", "warn",
+                  f"{h['failed']} alert(s) failed, {h['owed']} owed (retried on the next run); "
+                  f"last error at {h['last_attempt']}: {h['last_error']}")
+            for h in store.alerts.target_health(db) if h["failed"]]
 
 
 def _smtp(config: Config, connect: bool) -> Check:

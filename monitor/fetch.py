@@ -29,7 +29,7 @@ import httpcore
 import httpx
 
 from .config import Settings, api_key
-from .errors import FetchError
+from .errors import DeliveryError, FetchError
 from .types import Fetched, Source, SourceState
 
 Sleep = Callable[[float], None]
@@ -360,3 +360,23 @@ def _get_once(
         raise FetchError(source.id, f"{type(e).__name__}: {e}") from e
     finally:
         _DEADLINE.at = None
+
+
+def post_json(client: httpx.Client, url: str, body: Any, timeout: float = 15.0) -> int:
+    """POST a JSON body (an alert's webhook call) and return the HTTP status; raise
+    DeliveryError on a network error or a status that is not 2xx. No redirect is followed:
+    a webhook that moved is a configuration to fix, not a body to re-send elsewhere."""
+    try:
+        response = client.post(url, json=body, timeout=timeout, follow_redirects=False)
+    except httpx.HTTPError as e:
+        raise DeliveryError(f"webhook {_where(url)}: {type(e).__name__}: {e}") from e
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"webhook {_where(url)} answered HTTP {response.status_code}: "
+                            f"{response.text[:200]}")
+    return response.status_code
+
+
+def _where(url: str) -> str:
+    """Return a URL's scheme and host only: a webhook's path is its secret."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -19,6 +19,8 @@ hostile until it passes through here:
 - ``log_value``: a logfmt value: controls escaped, quoted when it holds a space, quote or =.
 - ``markdown`` / ``markdown_url``: link text with Markdown's special characters escaped, and
   a link target that cannot close the link early (``()<>[]`` and spaces percent-encoded).
+- ``slack``: one line of Slack mrkdwn: controls escaped, and ``& < >`` as Slack's entities
+  (so a title cannot open a link, a mention or a ``<!channel>`` ping).
 HTML is escaped by the templates' autoescape and cleaned by nh3 (``outputs.render``).
 """
 
@@ -110,6 +112,11 @@ def markdown_url(value: Any) -> str:
     """Return an http(s) URL fit for a Markdown link target, or "" (no link then)."""
     text = url(value)
     return "".join(_URL_BREAKERS.get(c, c) for c in text)
+
+
+def slack(value: Any) -> str:
+    """Return one line of Slack mrkdwn text: controls escaped, ``& < >`` as entities."""
+    return plain(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def json_text(document: str) -> str:

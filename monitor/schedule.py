@@ -53,7 +53,9 @@ def source_trigger(source: Source, settings: DaemonSettings, config: Config) -> 
     """Return the trigger of a source's job; raise ConfigError for a bad crontab line."""
     if source.cron:
         try:
-            return CronTrigger.from_crontab(source.cron, timezone=settings.timezone)
+            trigger = CronTrigger.from_crontab(source.cron, timezone=settings.timezone)
+            trigger.jitter = settings.jitter or None  # from_crontab takes no jitter
+            return trigger
         except ValueError as e:
             raise ConfigError(f"bad crontab line {source.cron!r}: {e}", file=config.path,
                               entry=source.id, key="cron") from e
@@ -175,6 +177,7 @@ class Daemon:
             Path(s.digest_out).write_text(deliver.render_digest(result.report, s.digest_format),
                                           encoding="utf-8")
         store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "done")
+        pipeline.send_alerts(self.db, self.config, self.client)  # e.g. held past quiet hours
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_ERROR:

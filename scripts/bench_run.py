@@ -32,7 +32,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Report, forbid_network, start_watchdog  # noqa: E402
 
-SECTIONS = ("crawl", "ingest", "classify", "timeline", "query", "daemon", "hostile")
+SECTIONS = ("crawl", "ingest", "classify", "timeline", "query", "daemon", "hostile",
+            "timeliness")
 # Seconds for the whole run. A full `all` measures about 25 minutes on 2 CPUs (timeline and
 # query build databases of 100,000 and 1,000,000 items); the bound is a hang guard.
 TIME_BOUND = {"full": 90 * 60, "quick": 10 * 60}
@@ -67,6 +68,10 @@ def _run_section(name: str, quick: bool, report: Report, profile: bool) -> dict[
         import bench_hostile
 
         return bench_hostile.run(quick, report)
+    if name == "timeliness":
+        import bench_timeliness
+
+        return bench_timeliness.run(quick, report)
     raise ValueError(name)
 
 

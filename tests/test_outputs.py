@@ -53,7 +53,7 @@ def invoke(demo: Path, *args: str, sources: Path | None = None, env: dict | None
 # --- signals ---------------------------------------------------------------------------------
 
 KEYS = ["id", "title", "url", "source", "published", "relevance", "topics", "stance",
-        "authority", "entities", "event"]
+        "authority", "entities", "event", "earliest", "publishes"]
 
 
 def test_signals_json_has_stable_keys(demo):

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from .. import logs
+from .alerts import alerts
 from .analyse import classify, eval_cmd, explain
 from .context import (
     EXIT_LOCKED,
@@ -83,5 +84,6 @@ for _command in (init, run_cmd, backfill, sources,  # crawl
                  classify, explain, eval_cmd,  # analyse
                  signals, timeline, event, noise,  # query
                  digest, feed, deadlines, page,  # publish
-                 daemon, doctor, demo):  # operate
+                 daemon, doctor, demo,  # operate
+                 alerts):
     cli.add_command(_command)

@@ -153,6 +153,7 @@ def sources(ctx: Context, as_json: bool) -> None:
         states = store.get_states(db)
         counts = store.item_counts(db)
         recent = store.item_counts(db, since=(at - timedelta(days=7)).isoformat())
+        targets = store.alerts.target_health(db)
     rows: list[dict[str, Any]] = []
     for s in config.sources:
         st = states.get(s.id)
@@ -168,6 +169,11 @@ def sources(ctx: Context, as_json: bool) -> None:
             "items": counts.get(s.id, 0), "items_7d": recent.get(s.id, 0),
         })
     if as_json:
-        echo_json(json.dumps({"checked_at": at.isoformat(), "sources": rows}, indent=2))
+        echo_json(json.dumps({"checked_at": at.isoformat(), "sources": rows,
+                              "alert_targets": targets}, indent=2))
         return
     sources_table(rows)
+    for t in targets:  # alert channels with alerts still owed (failed ones retry next run)
+        state = "failing" if t["failed"] else "owed"
+        echo(f"alerts {t['target']}: {state}, owed {t['owed']}"
+             + (f"; last error: {t['last_error']}" if t["failed"] else ""))

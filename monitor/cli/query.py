@@ -193,12 +193,15 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     for _, sig, _ in members:
         for e in sig.entities:
             entities[(e.kind, e.value)] = entities.get((e.kind, e.value), 0) + 1
+    # when the event was first publicly knowable: its earliest item's earliest moment
+    first_public = min((i.earliest for i, _, _ in members if i.earliest), default=None)
     if as_json:
         echo_json(json.dumps({
             "id": found["id"], "requested": found["requested"],
             "merged_from": found["merged_from"],
-            "event": event_json(latest) if latest else None,
+            "event": event_json(latest) if latest else None, "first_public": first_public,
             "items": [{"id": i.id, "source": i.source_id, "published": i.published,
+                       "earliest": i.earliest,
                        "title": i.title, "url": i.url, "authority": s.authority,
                        "stance": s.stance, "role": role, "via": via}
                       for i, s, (role, via) in members],
@@ -211,6 +214,8 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     if latest:
         print_timeline([latest])
         echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
+    if first_public:
+        echo(f"first public: {first_public[:16].replace('T', ' ')} UTC")
     echo(f"items:\n  {'published':<16}  {'authority':<10} item / title / link")
     for item, sig, (role, via) in members:
         when = (item.published or "")[:16].replace("T", " ")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..types import SignalRow
 
 SIGNAL_KEYS = ("id", "title", "url", "source", "published", "relevance", "topics", "stance",
-               "authority", "entities", "event")
+               "authority", "entities", "event", "earliest", "publishes")
 
 
 def width() -> int:
@@ -190,7 +190,7 @@ def signal_json(s: SignalRow) -> dict[str, Any]:
             "published": s.published, "relevance": s.relevance, "topics": list(s.topics),
             "stance": s.stance, "authority": s.authority,
             "entities": [{"kind": e.kind, "value": e.value} for e in s.entities],
-            "event": s.event}
+            "event": s.event, "earliest": s.earliest, "publishes": s.publishes}
 
 
 def signals_csv(rows: Sequence[SignalRow]) -> str:
@@ -238,7 +238,9 @@ def signals_table(rows: Sequence[SignalRow]) -> None:
     table.columns[-1].min_width = max(len(safe.terminal(s.id)) for s in rows)
     for s in rows:
         table.add_row((s.published or "")[:10], s.authority, s.stance, f"{s.relevance:.2f}",
-                      cell(s.title) + "\n[dim]" + cell(s.id) + "[/dim]")
+                      cell(s.title + (f" [on public inspection, publishes on {s.publishes}]"
+                                      if s.publishes else ""))
+                      + "\n[dim]" + cell(s.id) + "[/dim]")
     _print(table)
 
 

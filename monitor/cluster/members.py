@@ -155,4 +155,5 @@ def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_a
         specific=tuple(sorted({f"{e.kind}:{e.value}" for e in signal.entities
                                if e.kind in _SPECIFIC})),
         content_hash=digest, kind=intern(_kind(item, signal, role)), official_date=official,
-        draft=bool(item.extra.get("filed_at")) and not item.extra.get("citation"))
+        draft=bool(item.extra.get("filed_at")) and not item.extra.get("citation"),
+        earliest=_not_future(item.earliest, fetched) if item.earliest else None)

@@ -3,10 +3,11 @@
 `load_config` reads sources.yaml once (`yamlmap`: data and the line of every key), then hands
 each section to the module that owns it: `settings:` to `settings` (the registry of tunables
 with help text), `sources:` to `sources`, `debate:` to `debate` (which reads debates/*.yaml),
-`smtp:` to `mail`, `daemon:` and `digest:` to `daemon`; durations, periods, crontab lines and
-time zones are read by `periods`. Every check raises a ConfigError naming the file, the line,
-the entry and the key, so a bad value stops `monitor init` rather than a later command. The
-result is one frozen Config, passed explicitly to every stage.
+`smtp:` to `mail`, `daemon:` and `digest:` to `daemon`, `alerts:` to `alerts`; durations,
+periods, crontab lines and time zones are read by `periods`. Every check raises a
+ConfigError naming the file, the line, the entry and the key, so a bad value stops `monitor
+init` rather than a later command. The result is one frozen Config, passed explicitly to
+every stage.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
+from .alerts import read_alerts
 from .daemon import check_digest, daemon_settings, read_daemon
 from .debate import DEBATES_DIR, DEFAULT_DEBATE, ENTITY_KINDS, debate_path, load_debate
 from .mail import check_address, read_smtp, smtp_settings
@@ -40,7 +42,7 @@ __all__ = [
     "parse_since", "smtp_settings",
 ]
 
-_SECTIONS = ("daemon", "debate", "digest", "settings", "smtp", "sources")
+_SECTIONS = ("alerts", "daemon", "debate", "digest", "settings", "smtp", "sources")
 
 
 def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
@@ -63,9 +65,10 @@ def load_config(path: str | Path, *, base_url: str | None = None) -> Config:
     smtp = read_smtp(data.get("smtp"), top)
     daemon = read_daemon(data.get("daemon"), top, smtp)
     check_digest(data.get("digest"), top)
+    alerts = read_alerts(data.get("alerts"), top, smtp, debate, daemon.timezone)
     extra = {k: v for k, v in data.items() if k not in ("settings", "sources", "debate")}
     return Config(path=file, settings=settings, sources=sources, debate=debate, extra=extra,
-                  smtp=smtp, daemon=daemon)
+                  smtp=smtp, daemon=daemon, alerts=alerts)
 
 
 def _debate_ref(ref: object, top: Place) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..errors import ConfigError
-from ..types import DaemonSettings, Debate, SmtpSettings, Source
+from ..types import AlertSettings, DaemonSettings, Debate, SmtpSettings, Source
 from .yamlmap import Place
 
 
@@ -65,6 +65,7 @@ class Config:
     extra: dict[str, Any] = field(default_factory=dict)  # sections later stages read
     smtp: SmtpSettings | None = None
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    alerts: AlertSettings | None = None  # the `alerts:` section, None without one
 
     def roles(self) -> dict[str, str]:
         """Return each source's role (agency, news, commentary) by source id."""

@@ -76,8 +76,10 @@ def _item(source: Source, doc: dict[str, Any]) -> Item | None:
     number = str(number).strip()
     title = html_to_text(doc.get("title") or doc.get("toc_subject") or "") or f"FR Doc {number}"
     summary = html_to_text(doc.get("abstract") or doc.get("excerpts") or "")
-    published = parse_date_text(_text(doc.get("publication_date"))) or parse_date_text(
-        _text(doc.get("filed_at")))
+    # On public inspection the document is public from filed_at, days before its
+    # publication_date (kept in extra: "publishes on ..."); published is the former.
+    filed = parse_date_text(_text(doc.get("filed_at")))
+    published = filed or parse_date_text(_text(doc.get("publication_date")))
     url = safe.url(_text(doc.get("html_url"))) or f"https://www.federalregister.gov/d/{number}"
     extra: dict[str, Any] = {k: doc[k] for k in _KEEP if doc.get(k) not in (None, "", [])}
     extra["document_number"] = number
@@ -96,6 +98,7 @@ def _item(source: Source, doc: dict[str, Any]) -> Item | None:
         published=published,
         kind=source.kind,
         extra=extra,
+        earliest=filed,
     )
 
 

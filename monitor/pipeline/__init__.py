@@ -12,7 +12,9 @@ How data flows through ``run``:
     -> on the calling thread, one transaction per source: store.save_source_run(items, the
        source's next_state, the signals of its new items)
     -> catch_up: stored items without a signal for the debate are classified (classifying)
+    -> share_judgements: copies of one document take the judgement of the richest (copies)
     -> build_timeline: relevant items placed into events, events rescored (timeline)
+    -> send_alerts: rules over what just arrived, delivered at once (alerting)
 
 ``backfill`` walks Federal Register sources back in date windows (backfill.py); other sources
 get one ``run``. ``classify_all`` re-applies the debate to every stored item.
@@ -34,6 +36,7 @@ from ..config import Config
 from ..fetch import Sleep
 from ..parse import parse
 from ..types import Source, SourceRun
+from .alerting import send_alerts
 from .backfill import (
     FR_MAX_RESULTS,
     backfill_source,
@@ -43,6 +46,7 @@ from .backfill import (
 )
 from .classifying import UNCLASSIFIED, SignalsFor, classifier, classify_stored
 from .clock import utcnow
+from .copies import share_judgements
 from .crawl import (
     Collected,
     OnResult,
@@ -62,7 +66,8 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
 __all__ = [
     "FR_MAX_RESULTS", "PARALLEL_PARSE_MIN", "RESCORE_DAYS", "Collected", "OnResult",
     "TimelineUpdate", "backfill", "build_timeline", "catch_up", "classify", "classify_all",
-    "collect", "missing_key", "month_windows", "next_state", "parse", "run", "utcnow",
+    "collect", "missing_key", "month_windows", "next_state", "parse", "run", "send_alerts",
+    "share_judgements", "utcnow",
 ]
 
 
@@ -100,7 +105,10 @@ def run(
                               held.signals_for(signals_for) if signals_for else None,
                               held.forget))
     catch_up(db, config)
+    if config.debate is not None:
+        share_judgements(db, config.debate.id)
     build_timeline(db, config)
+    send_alerts(db, config, client)
     return runs
 
 
@@ -141,9 +149,11 @@ def backfill(
 def classify_all(db: Database, config: Config, batch: int = 1000) -> int:
     """Re-apply the current debate definition to every stored item; return how many."""
     signals_for = _classifier(config)
-    if signals_for is None:
+    if signals_for is None or config.debate is None:
         return 0
-    return classify_stored(db, signals_for, None, (), batch)
+    count = classify_stored(db, signals_for, None, (), batch)
+    share_judgements(db, config.debate.id, everything=True)
+    return count
 
 
 def catch_up(db: Database, config: Config, batch: int = 1000) -> int:

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from ..errors import StorageError
 from ..types import Item, Signal, SourceRun, SourceState
-from . import events, outputs
+from . import alerts, events, outputs
 from .db import (
     integrity_check,
     memory_db,
@@ -103,7 +103,7 @@ def save_source_run(
 
 
 __all__ = [
-    "MIGRATIONS", "SCHEMA_VERSION", "SignalsFor",
+    "MIGRATIONS", "SCHEMA_VERSION", "Database", "SignalsFor", "alerts",
     "already_sent", "count_items", "fts_phrases", "count_signals", "deadlines", "done_windows",
     "event_members", "event_membership", "events", "get_event", "get_fetch_log", "get_item",
     "get_signal", "get_states", "integrity_check", "item_counts", "iter_items",

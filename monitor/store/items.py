@@ -26,6 +26,7 @@ def _item_row(item: Item, fetched_at: str) -> dict[str, Any]:
     row = fields(item)
     row["extra"] = dumps(item.extra)
     row["fetched_at"] = fetched_at
+    row["earliest"] = min(item.earliest, fetched_at) if item.earliest else fetched_at
     return row
 
 

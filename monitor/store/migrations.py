@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .copies import KEY_SQL
+
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 @MIGRATIONS(name="0001_crawl")
@@ -97,3 +101,38 @@ def _m0006_item_time_index(db: Database) -> None:
     # Queries by period read items by their time (published, else fetched): index that.
     db.execute("CREATE INDEX IF NOT EXISTS idx_items_time ON items "
                "(coalesce(published, fetched_at))")
+
+
+@MIGRATIONS(name="0008_alerts")
+def _m0008_alerts(db: Database) -> None:
+    # The earliest public moment of each item (filed_at for public inspection, else the
+    # first fetch), and alerts: what fired for whom, sent or still owed (a failed delivery
+    # stays unsent and is retried); and the judgements one copy of a document took from
+    # another (recorded, not silently rewritten).
+    db.table("items").add_column("earliest", str)
+    db.execute("UPDATE items SET earliest = fetched_at")
+    for item_id, filed in db.execute("SELECT id, json_extract(extra, '$.filed_at') FROM items "
+                                     "WHERE json_extract(extra, '$.filed_at') IS NOT NULL"
+                                     ).fetchall():
+        try:
+            when = datetime.fromisoformat(str(filed).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if when.tzinfo is not None:
+            db.execute("UPDATE items SET earliest = min(earliest, ?) WHERE id = ?",
+                       [when.astimezone(UTC).isoformat(), item_id])
+    db.table("items").create_index(["earliest"])
+    db.table("alert_log").create({
+        "target": str, "key": str, "rule": str, "kind": str, "title": str, "url": str,
+        "why": str, "detail": str, "fired_at": str, "status": str, "attempts": int,
+        "last_attempt": str, "last_error": str, "sent_at": str,
+    }, pk=("target", "key"))
+    db.table("alert_log").create_index(["status"])
+    db.table("alert_log").create_index(["fired_at"])
+    db.table("copy_judgements").create({
+        "id": int, "item_id": str, "debate": str, "copy_of": str, "at": str, "before": str,
+        "after": str,
+    }, pk="id")
+    db.table("copy_judgements").create_index(["item_id"])
+    db.table("pipeline_marks").create({"name": str, "value": str}, pk="name")
+    db.execute(f"CREATE INDEX idx_items_copy_key ON items ({KEY_SQL})")

@@ -25,7 +25,8 @@ SELECT items.id, items.title, items.url, items.source_id, items.published, items
        signals.entities, event_items.event_id,
        json_extract(items.extra, '$.filed_at') IS NOT NULL
        AND json_extract(items.extra, '$.citation') IS NULL AS draft,
-       json_extract(items.extra, '$.agencies') AS agencies
+       json_extract(items.extra, '$.agencies') AS agencies,
+       items.earliest, json_extract(items.extra, '$.publication_date')
 """
 
 # Items drive the query (CROSS JOIN fixes the order) so a period is a range of the
@@ -127,7 +128,8 @@ def query_signals(
         relevance=r[6], topics=tuple(json.loads(r[7] or "[]")), stance=r[8], authority=r[9],
         entities=tuple(Entity(**e) for e in json.loads(r[10] or "[]")),
         event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12]),
-        agencies=_agencies(r[13])) for r in rows]
+        agencies=_agencies(r[13]), earliest=r[14],
+        publishes=str(r[15]) if r[12] and r[15] else None) for r in rows]
 
 
 def _agencies(raw: str | None) -> tuple[str, ...]:

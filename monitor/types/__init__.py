@@ -6,6 +6,14 @@ Plan); ``shown``: what the read side shows (rows, deadlines, the Report). Import
 
 from __future__ import annotations
 
+from .alerts import (  # noqa: F401
+    LEVEL_ORDER,
+    Alert,
+    AlertRule,
+    AlertSettings,
+    AlertTarget,
+    Arrival,
+)
 from .shown import (  # noqa: F401
     DaemonSettings,
     Deadline,

@@ -28,6 +28,8 @@ class SignalRow:
     agencies: tuple[str, ...] = ()  # a Federal Register document's agencies, as published
     outlet: str = ""  # the publisher's name (AP, Lawfare, Federal Register), set by report
     actor: str = ""  # who it speaks for: its agency, else its outlet, set by report
+    earliest: str | None = None  # ISO UTC: first public (filed_at on public inspection)
+    publishes: str | None = None  # on public inspection: the scheduled publication date
 
     @property
     def document(self) -> str:

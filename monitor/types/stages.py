@@ -90,6 +90,9 @@ class Item:
     published: str | None  # ISO 8601 UTC, or None when the source gave no date
     kind: str
     extra: dict[str, Any] = field(default_factory=dict)  # source-specific fields
+    # the earliest public moment the source gives (ISO UTC): ``filed_at`` for public
+    # inspection; None = the time it was first seen (the store fills in the fetch time)
+    earliest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +243,7 @@ class Member:
     official_date: str | None = None  # signing or publication date of an official document
     draft: bool = False  # on public inspection, not yet published
     event_id: str | None = None  # set for members already stored
+    earliest: str | None = None  # ISO UTC: when it was first publicly knowable
 
 
 @dataclass(frozen=True, slots=True)
