@@ -13,6 +13,7 @@ How data flows through ``run``:
        source's next_state, the signals of its new items)
     -> catch_up: stored items without a signal for the debate are classified (classifying)
     -> build_timeline: relevant items placed into events, events rescored (timeline)
+    -> update_instruments: new items' claims about instruments, life cycles rebuilt
 
 ``backfill`` walks Federal Register sources back in date windows (backfill.py); other sources
 get one ``run``. ``classify_all`` re-applies the debate to every stored item.
@@ -52,6 +53,7 @@ from .crawl import (
     next_state,
     store_all,
 )
+from .instruments import InstrumentsUpdate, update_instruments
 from .timeline import RESCORE_DAYS, TimelineUpdate, build_timeline
 from .workers import PARALLEL_PARSE_MIN, parse_workers
 
@@ -60,9 +62,11 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
     from sqlite_utils import Database
 
 __all__ = [
-    "FR_MAX_RESULTS", "PARALLEL_PARSE_MIN", "RESCORE_DAYS", "Collected", "OnResult",
+    "FR_MAX_RESULTS", "PARALLEL_PARSE_MIN", "RESCORE_DAYS", "Collected",
+    "InstrumentsUpdate", "OnResult",
     "TimelineUpdate", "backfill", "build_timeline", "catch_up", "classify", "classify_all",
-    "collect", "missing_key", "month_windows", "next_state", "parse", "run", "utcnow",
+    "collect", "missing_key", "month_windows", "next_state", "parse", "run",
+    "update_instruments", "utcnow",
 ]
 
 
@@ -101,6 +105,7 @@ def run(
                               held.forget))
     catch_up(db, config)
     build_timeline(db, config)
+    update_instruments(db, config)
     return runs
 
 

@@ -6,6 +6,13 @@ Plan); ``shown``: what the read side shows (rows, deadlines, the Report). Import
 
 from __future__ import annotations
 
+from .instruments import (  # noqa: F401
+    Claim,
+    Forecast,
+    Instrument,
+    Outlook,
+    Step,
+)
 from .shown import (  # noqa: F401
     DaemonSettings,
     Deadline,
