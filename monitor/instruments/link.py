@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..types import Claim, Item, Signal
 
@@ -72,8 +73,9 @@ class _Base:
         self.date = (item.published or "")[:10]
         self.stance = signal.stance if signal else "unknown"
         self.relevant = bool(signal and signal.relevant)
+        host = urlsplit(item.url).hostname or ""
         self.official = item.kind in ("federal_register", "reginfo", "congress_gov") or bool(
-            signal and signal.authority in _OFFICIAL)
+            signal and signal.authority in _OFFICIAL) or host.endswith(".gov")
         self.title = item.title
 
     def claim(self, instrument: str, kind: str, state: str, status: str, *, own: bool,
