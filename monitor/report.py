@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from . import store
 from .cluster import DayNoise, noise_levels
 from .config import Config, parse_interval
-from .types import AUTHORITIES, EventRow, Report, SignalRow, SourceHealth
+from .instruments import outlook as build_outlook
+from .types import AUTHORITIES, EventRow, Outlook, Report, SignalRow, SourceHealth
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -176,4 +177,10 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         thresholds=tuple((v, n, example[v]) for v, n in thresholds.most_common()),
         failing=tuple(failing_sources(db, config, now)), signals=tuple(signals),
         daily=tuple((d.day, d.relevant, d.total, d.level) for d in levels),
-        topics=tuple((t, labels.get(t, t), n) for t, n in topic_counts.most_common()))
+        topics=tuple((t, labels.get(t, t), n) for t, n in topic_counts.most_common()),
+        outlook=outlook_of(db, debate.id, now))
+
+
+def outlook_of(db: Database, debate: str, now: datetime) -> Outlook:
+    """Return the outlook of the debate's stored instruments as of now."""
+    return build_outlook(store.instruments.get_instruments(db, debate), now.date())

@@ -193,3 +193,14 @@ def test_sample_answers_the_question(demo):
     assert o["forecast"][-1]["statement"] == instruments.CAVEAT
     text = invoke(demo, "outlook").output
     assert text.splitlines()[0] == o["headline"]
+
+
+def test_page_and_digest_lead_with_the_answer(demo):
+    o = json.loads(invoke(demo, "outlook", "--json").output)
+    page = (demo / "outputs" / "index.html").read_text()
+    body = page[page.index("<body"):]
+    first = body.split("\n", 2)[1]
+    assert o["headline"] in first
+    digest = (demo / "outputs" / "digest.md").read_text().split("\n\n")
+    assert digest[1].startswith("**No restriction on open-weight models is in force")
+    assert "loosening" in digest[1]

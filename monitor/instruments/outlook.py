@@ -11,6 +11,7 @@ ended tightens. More tightening than loosening actions is ``tightening``, fewer 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from statistics import median
 
@@ -72,14 +73,13 @@ def _headline(in_force: tuple[Instrument, ...], pending: tuple[Instrument, ...],
               start: date, actions: int) -> str:
     if in_force:
         first = f"{_count(len(in_force), 'restricting instrument').capitalize()} " \
-                f"{'is' if len(in_force) == 1 else 'are'} in force " \
-                f"({', '.join(_label(i) for i in in_force)})"
+                f"{'is' if len(in_force) == 1 else 'are'} in force ({_labels(in_force)})"
     else:
         first = "No restriction on open-weight models is in force"
     restricting = [i for i in pending if i.direction == "restrict"]
     second = (f"{_count(len(restricting), 'restricting instrument')} "
               f"{'is' if len(restricting) == 1 else 'are'} pending"
-              + (f" ({', '.join(_label(i) for i in restricting)})" if restricting else ""))
+              + (f" ({_labels(restricting)})" if restricting else ""))
     third = (f"the direction since {start.strftime('%B %Y')} is {value} "
              f"({_count(actions, 'action')})")
     return f"{first}; {second}; {third}."
@@ -138,6 +138,13 @@ def _lags(instruments: list[Instrument]) -> list[int]:
         if proposed and final and final >= proposed:
             lags.append((date.fromisoformat(final) - date.fromisoformat(proposed)).days)
     return lags
+
+
+def _labels(instruments: Sequence[Instrument], most: int = 3) -> str:
+    """Return the labels of the first few instruments, and how many more there are."""
+    shown = ", ".join(_label(i) for i in instruments[:most])
+    more = len(instruments) - most
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _label(inst: Instrument) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .instruments import Outlook
 from .stages import Entity
 
 
@@ -103,6 +104,7 @@ class Report:
     signals: tuple[SignalRow, ...]  # every relevant item of the period, newest first
     daily: tuple[tuple[str, int, int, str], ...] = ()  # (day, relevant, total, level)
     topics: tuple[tuple[str, str, int], ...] = ()  # (topic, label, items) in the period
+    outlook: Outlook | None = None  # the answer: what is in force, pending, direction, forecast
 
 
 @dataclass(frozen=True)
