@@ -204,3 +204,33 @@ def test_page_and_digest_lead_with_the_answer(demo):
     digest = (demo / "outputs" / "digest.md").read_text().split("\n\n")
     assert digest[1].startswith("**No restriction on open-weight models is in force")
     assert "loosening" in digest[1]
+
+
+def test_reginfo_review_record_is_a_pending_rule():
+    (item,) = parsed("reginfo", "eo-rules-under-review.xml", "oira")
+    assert (item.guid, item.published[:10], item.extra["stage"]) == (
+        "0348-AB93:2025-12-01", "2025-12-01", "Interim Final Rule")
+    (c,) = instruments.claims(item, None)
+    assert (c.instrument, c.state, c.status, c.official) == (
+        "rule:0348-AB93", "pending", "Interim Final Rule under OIRA review", True)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"<!DOCTYPE html><html><head><title>RegInfo.gov</title></head></html>", "HTML page"),
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><OIRA_DATA/>', "DOCTYPE"),
+    (b"<RSS/>", "expected <OIRA_DATA>"),
+    (b"<OIRA_DATA><REGACT>", "not valid XML"),
+], ids=["soft-404", "doctype", "other-xml", "broken"])
+def test_reginfo_refuses_what_is_not_review_xml(body, message):
+    from monitor.errors import ParseError
+
+    source = Source(id="oira", kind="reginfo", url="http://x.test/", interval=3600)
+    with pytest.raises(ParseError, match=message):
+        parse(source, Fetched("oira", "http://x.test/", 200, {}, body, 1))
+
+
+def test_sample_shows_conflicting_evidence(demo):
+    found = {i["id"]: i for i in json.loads(invoke(demo, "instruments", "--json").output)}
+    (conflict,) = found["rule:0694-AJ90"]["conflicts"]
+    assert conflict["status"] == "remains in effect" and conflict["why"]
+    assert "pillsburylaw.com" in conflict["url"]

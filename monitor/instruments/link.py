@@ -30,6 +30,9 @@ _VERB = re.compile(r"\b(?:revok\w*|rescind\w*|rescission|supersed\w*|withdr[ae]w
 _RULE_OBJECT = re.compile(r"^\s*(?:of\s+)?(?:the\s+)?(?P<obj>[^.;:]{3,120}?\b(?:rule|"
                           r"regulation|framework)s?)\b", re.I)
 _SENTENCE_END = re.compile(r"[.;!?]\s")
+# "the AI Diffusion Rule remains legally in effect": a claim that a rule is still in force
+_REMAINS = re.compile(r"(?P<obj>\b[A-Z][\w\s-]{2,80}?\b(?:Rule|rule|Regulation|Framework))\s+"
+                      r"(?:still\s+)?remains\s+(?:legally\s+)?in\s+(?:effect|force)\b")
 _REG_DOCKET = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{3,5}$")
 _MONTH_DATE = "%B %d, %Y"
 PROPOSED_TYPES = ("proposed rule",)
@@ -289,6 +292,13 @@ def _stated(base: _Base, item: Item, own: set[str]) -> list[Claim]:
                     seen.add((key, status))
                     out.append(base.claim(key, "rule", "ended", status, own=False,
                                           title=obj["obj"].strip()))
+        for m in _REMAINS.finditer(text):
+            words = title_words(m["obj"])
+            key = "title:" + " ".join(sorted(words))
+            if len(words) >= 2 and (key, "remains in effect") not in seen:
+                seen.add((key, "remains in effect"))
+                out.append(base.claim(key, "rule", "in_force", "remains in effect",
+                                      own=False, title=m["obj"].strip()))
     return out
 
 
