@@ -234,3 +234,34 @@ def test_sample_shows_conflicting_evidence(demo):
     (conflict,) = found["rule:0694-AJ90"]["conflicts"]
     assert conflict["status"] == "remains in effect" and conflict["why"]
     assert "pillsburylaw.com" in conflict["url"]
+
+
+def test_congress_gov_actions_move_a_bill():
+    body = (FIX / "congress-s286-actions.json").read_bytes()
+    url = "https://api.congress.gov/v3/bill/119/s/286/actions?format=json"
+    source = Source(id="congress", kind="congress_gov", url=url, interval=3600)
+    items = list(parse(source, Fetched("congress", url, 200, {}, body, 1)).items)
+    assert [i.extra["action_text"] for i in items] == [
+        "Read twice and referred to the Committee on the Judiciary.", "Introduced in Senate"]
+    assert items[0].url == "https://www.congress.gov/bill/119th-congress/senate-bill/286/" \
+                           "all-actions"
+    found = [c for i in items for c in instruments.claims(i, None)]
+    assert {(c.instrument, c.state, c.date) for c in found} == {
+        ("bill:S. 286", "pending", "2025-01-28")}
+    mention = replace(found[0], item_id="news:1", state="", status="mentioned", own=False,
+                      relevant=True)
+    (bill,) = instruments.build([*found, mention])
+    assert (bill.kind, bill.state) == ("bill", "pending")
+    o = instruments.outlook([bill], date(2025, 6, 1))
+    assert any(f.basis == "bill actions, bill:S. 286" for f in o.forecast)
+    vetoed = replace(found[0], item_id="c:2", status="vetoed", state="ended", date="2025-05-01")
+    assert instruments.life_cycle("bill:S. 286", [*found, vetoed]).state == "ended"
+
+
+def test_congress_gov_needs_a_bill_url():
+    from monitor.errors import ParseError
+
+    source = Source(id="congress", kind="congress_gov", url="https://api.congress.gov/v3/x",
+                    interval=3600)
+    with pytest.raises(ParseError, match="names no bill"):
+        parse(source, Fetched("congress", source.url, 200, {}, b'{"actions": []}', 1))

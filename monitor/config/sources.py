@@ -32,12 +32,14 @@ _OPTION_KEYS: dict[str, set[str]] = {
     "html": {"item", "title", "link", "date", "summary"},
     "regulations_gov": set(),
     "reginfo": set(),
+    "congress_gov": set(),
 }
 
 
 def default_role(kind: str) -> str:
     """Return the role a source of this kind has unless sources.yaml says otherwise."""
-    return "agency" if kind in ("federal_register", "regulations_gov", "reginfo") else "news"
+    return "agency" if kind in ("federal_register", "regulations_gov", "reginfo",
+                                "congress_gov") else "news"
 
 
 def api_key(source: Source) -> str | None:

@@ -60,10 +60,11 @@ def _mentions(base: _Base, signal: Signal, claimed: set[str]) -> list[Claim]:
     what became of them: they tell an instrument's direction, not its state."""
     out = []
     for e in signal.entities:
-        key = {"executive_order": f"eo:{e.value}", "rin": f"rule:{e.value.upper()}"}.get(e.kind)
+        key = {"executive_order": f"eo:{e.value}", "rin": f"rule:{e.value.upper()}",
+               "bill": f"bill:{e.value}"}.get(e.kind)
         if key and key not in claimed:
             claimed.add(key)
-            kind = "executive_order" if key.startswith("eo:") else "rule"
+            kind = {"eo": "executive_order", "rule": "rule", "bill": "bill"}[key.split(":")[0]]
             out.append(base.claim(key, kind, "", "mentioned", own=False))
     return out
 
