@@ -161,6 +161,14 @@ def test_pipeline_stores_and_rebuilds(memdb, tmp_path, fr_items, releases):
                            "ORDER BY id").fetchall()
     assert ("rule:0694-AJ90", "in_force") in states and ("rule:0694-AJ90", "ended") in states
     assert pipeline.update_instruments(memdb, config).changed == 0  # converges
+    # an item reclassified as irrelevant no longer keeps its instrument tracked
+    memdb.execute("UPDATE signals SET relevant = 0 WHERE item_id != 'fr:2023-24283'")
+    update = pipeline.update_instruments(memdb, config, everything=True)
+    assert update.changed >= 1 and update.rebuilt == 1
+    assert "rule:0694-AJ90" not in {i.id for i in store.instruments.get_instruments(
+        memdb, debate)}
+    assert memdb.execute("SELECT state FROM instrument_states WHERE instrument = "
+                         "'rule:0694-AJ90' ORDER BY id DESC").fetchone()[0] == "untracked"
 
 
 @pytest.fixture(scope="module")

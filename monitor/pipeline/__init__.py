@@ -148,7 +148,9 @@ def classify_all(db: Database, config: Config, batch: int = 1000) -> int:
     signals_for = _classifier(config)
     if signals_for is None:
         return 0
-    return classify_stored(db, signals_for, None, (), batch)
+    count = classify_stored(db, signals_for, None, (), batch)
+    update_instruments(db, config, everything=True)  # relevance may have changed
+    return count
 
 
 def catch_up(db: Database, config: Config, batch: int = 1000) -> int:

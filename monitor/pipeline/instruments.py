@@ -28,9 +28,10 @@ class InstrumentsUpdate:
 
 
 def update_instruments(db: Database, config: Config, now: datetime | None = None,
-                       batch: int = 2000) -> InstrumentsUpdate:
+                       batch: int = 2000, everything: bool = False) -> InstrumentsUpdate:
     """Scan the items stored since the last pass for claims, then rebuild the instruments
-    they touch (and those a title reference now resolves to). One transaction."""
+    they touch (and those a title reference now resolves to), or every instrument when
+    ``everything`` (after a reclassification). One transaction."""
     debate = config.debate
     if debate is None:
         return InstrumentsUpdate(0, 0, 0, 0)
@@ -55,8 +56,12 @@ def update_instruments(db: Database, config: Config, now: datetime | None = None
         if resolved:
             store.instruments.save_claims(db, debate.id, resolved, stamp)
             touched.update(c.instrument for c in resolved)
+        if everything:
+            touched.update(store.instruments.instrument_ids(db, debate.id))
         touched = {t for t in touched if not t.startswith("title:")}
         built = instruments.build(store.instruments.claims_of(db, debate.id, sorted(touched)))
-        changed = store.instruments.save_instruments(db, debate.id, built, stamp)
+        stored = store.instruments.stored_ids(db, debate.id)
+        dropped = (touched & stored) - {i.id for i in built}
+        changed = store.instruments.save_instruments(db, debate.id, built, stamp, dropped)
     return InstrumentsUpdate(scanned=scanned, claims=saved, rebuilt=len(built),
                              changed=changed)

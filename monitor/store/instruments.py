@@ -84,14 +84,27 @@ def _claim(row: dict[str, Any]) -> Claim:
 
 
 def claims_of(db: Database, debate: str, instruments: Sequence[str]) -> list[Claim]:
-    """Return every stored claim about the given instruments."""
+    """Return every stored claim about the given instruments, with the relevance its item
+    has now (a reclassified item's claims follow its current signal)."""
     out: list[Claim] = []
     for marks, chunk in in_chunks(sorted(set(instruments))):
-        cursor = db.execute(f"SELECT * FROM instrument_claims WHERE debate = ? AND "
-                            f"instrument IN ({marks})", [debate, *chunk])
+        cursor = db.execute(
+            "SELECT c.*, s.relevant AS now_relevant FROM instrument_claims c LEFT JOIN signals s"
+            " ON s.item_id = c.item_id AND s.debate = c.debate WHERE c.debate = ? AND "
+            f"c.instrument IN ({marks})", [debate, *chunk])
         cols = [c[0] for c in cursor.description]
-        out.extend(_claim(dict(zip(cols, v, strict=True))) for v in cursor.fetchall())
+        for values in cursor.fetchall():
+            row = dict(zip(cols, values, strict=True))
+            if row["now_relevant"] is not None:
+                row["relevant"] = row["now_relevant"]
+            out.append(_claim(row))
     return out
+
+
+def instrument_ids(db: Database, debate: str) -> list[str]:
+    """Return every instrument any stored claim names."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT instrument FROM instrument_claims WHERE debate = ?", [debate])]
 
 
 def title_claims(db: Database, debate: str) -> list[Claim]:
@@ -110,11 +123,19 @@ def rule_titles(db: Database, debate: str) -> dict[str, str]:
         "ORDER BY date DESC", [debate]).fetchall()}
 
 
-def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument], at: str
-                     ) -> int:
+def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument], at: str,
+                     dropped: Iterable[str] = ()) -> int:
     """Write each instrument's current life cycle and append its change of state, if any;
-    return how many changed state or status (call inside a transaction)."""
+    ``dropped`` instruments (no relevant item names them any more) leave the current table,
+    their history staying; return how many changed (call inside a transaction)."""
     instruments = list(instruments)
+    gone = [(debate, i) for i in dropped]
+    if gone:
+        db.conn.executemany("DELETE FROM instruments WHERE debate = ? AND id = ?", gone)
+        write(db, "instrument_states", [
+            {"debate": debate, "instrument": i, "state": "untracked",
+             "status": "no relevant item names it", "since": at[:10], "recorded_at": at}
+            for _, i in gone])
     before = {i: (s, st) for i, s, st in db.execute(
         "SELECT id, state, status FROM instruments WHERE debate = ?", [debate]).fetchall()}
     rows, changes = [], []
@@ -124,14 +145,19 @@ def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument
                      "status": inst.status, "direction": inst.direction, "since": inst.since,
                      "due": inst.due, "history": dumps([vars(s) for s in inst.history]),
                      "updated_at": at})
-        if before.get(inst.id) != (inst.state, inst.status):
+        if before.pop(inst.id, None) != (inst.state, inst.status):
             changes.append({"debate": debate, "instrument": inst.id, "state": inst.state,
                             "status": inst.status, "since": inst.since, "recorded_at": at})
     if rows:
         write(db, "instruments", rows, verb="INSERT OR REPLACE")
     if changes:
         write(db, "instrument_states", changes)
-    return len(changes)
+    return len(changes) + len(gone)
+
+
+def stored_ids(db: Database, debate: str) -> set[str]:
+    """Return the ids of the instruments in the current table."""
+    return {r[0] for r in db.execute("SELECT id FROM instruments WHERE debate = ?", [debate])}
 
 
 def get_instruments(db: Database, debate: str, state: str | None = None
