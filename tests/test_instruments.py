@@ -273,3 +273,13 @@ def test_congress_gov_needs_a_bill_url():
                     interval=3600)
     with pytest.raises(ParseError, match="names no bill"):
         parse(source, Fetched("congress", source.url, 200, {}, b'{"actions": []}', 1))
+
+
+def test_forecast_names_open_comment_periods(fr_items):
+    relevant = [replace(c, relevant=True) for c in instruments.claims(fr_items["2025-00636"],
+                                                                      None)]
+    built = instruments.build(relevant)
+    while_open = instruments.forecast(built, date(2025, 3, 1))
+    assert [f.horizon for f in while_open] == ["2025-05-15"]
+    assert "open comment period" in while_open[0].basis
+    assert instruments.forecast(built, date(2025, 6, 1)) == []

@@ -93,12 +93,14 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
     lags = _lags(instruments)
     out: list[Forecast] = []
     for inst in instruments:
+        if inst.state == "ended":
+            continue
+        if inst.due and inst.due >= today and "comment" in inst.status.lower():
+            out.append(Forecast(f"Comments on {inst.title} ({_label(inst)}) close on "
+                                f"{inst.due}.", f"open comment period, {inst.id}", inst.due))
         if inst.state != "pending":
             continue
         status = inst.status.lower()
-        if inst.due and inst.due >= today:
-            out.append(Forecast(f"Comments on {inst.title} ({_label(inst)}) close on "
-                                f"{inst.due}.", f"open comment period, {inst.id}", inst.due))
         if "oira review" in status and "concluded" not in status:
             out.append(Forecast(f"{inst.title} ({_label(inst)}) has been under OIRA review "
                                 f"since {inst.since}; publication or withdrawal follows "
