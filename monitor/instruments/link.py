@@ -35,7 +35,6 @@ _REMAINS = re.compile(r"(?P<obj>\b[A-Z][\w\s-]{2,80}?\b(?:Rule|rule|Regulation|F
                       r"(?:still\s+)?remains\s+(?:legally\s+)?in\s+(?:effect|force)\b")
 _REG_DOCKET = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{3,5}$")
 _MONTH_DATE = "%B %d, %Y"
-PROPOSED_TYPES = ("proposed rule",)
 
 
 def claims(item: Item, signal: Signal | None) -> list[Claim]:
