@@ -283,3 +283,20 @@ def test_forecast_names_open_comment_periods(fr_items):
     assert [f.horizon for f in while_open] == ["2025-05-15"]
     assert "open comment period" in while_open[0].basis
     assert instruments.forecast(built, date(2025, 6, 1)) == []
+
+
+@pytest.mark.parametrize(("reference", "expected"), [
+    ("title:artificial diffusion intelligence", "rule:0694-AJ90"),
+    ("title:" + " ".join(sorted(instruments.title_words(
+        "the Establishment of Reporting Requirements for the Development of Advanced AI Models "
+        "and Computing Clusters rule"))), "rule:0694-AJ55"),
+    ("title:artificial intelligence", "title:artificial intelligence"),  # names neither
+], ids=["diffusion", "reporting", "too-vague"])
+def test_title_references_resolve_to_one_rule(reference, expected):
+    titles = {"rule:0694-AJ90": "Framework for Artificial Intelligence Diffusion",
+              "rule:0694-AJ55": "Establishment of Reporting Requirements for the Development "
+                                "of Advanced Artificial Intelligence Models and Computing "
+                                "Clusters"}
+    (c,) = instruments.resolve([replace(claim("ended", "2025-05-13"), instrument=reference)],
+                               titles)
+    assert c.instrument == expected

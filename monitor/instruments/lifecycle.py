@@ -24,15 +24,23 @@ _KIND_ORDER = {"executive_order": 0, "rule": 1, "bill": 2, "proceeding": 3}
 
 def resolve(claims: Iterable[Claim], titles: dict[str, str]) -> list[Claim]:
     """Return the claims with every "title:" reference pointed at the rule whose distinctive
-    title words it contains; references that name no known rule are left as they are."""
-    known = [(key, title_words(t)) for key, t in titles.items() if key.startswith("rule:")]
+    title words it contains; references that name no known rule, or several, are left as
+    they are."""
+    # each rule is filed under its rarest word: a reference can only hold the rule's words
+    # if it holds that one, so a reference looks only at the rules filed under its own words
+    rules = [(key, words) for key, title in titles.items() if key.startswith("rule:")
+             and len(words := title_words(title)) >= 2]
+    often = Counter(w for _, words in rules for w in words)
+    filed: dict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+    for key, words in rules:
+        filed[min(words, key=lambda w: (often[w], w))].append((key, words))
     out = []
     for c in claims:
         if c.instrument.startswith("title:"):
             words = frozenset(c.instrument[6:].split())
-            hits = [key for key, tw in known if len(tw) >= 2 and tw <= words]
+            hits = {key for w in words for key, tw in filed.get(w, ()) if tw <= words}
             if len(hits) == 1:
-                c = Claim(**{**vars(c), "instrument": hits[0]})
+                c = Claim(**{**vars(c), "instrument": hits.pop()})
         out.append(c)
     return out
 

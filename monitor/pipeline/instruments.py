@@ -51,8 +51,9 @@ def update_instruments(db: Database, config: Config, now: datetime | None = None
         store.instruments.save_scan_position(db, debate.id, last)
         titles = store.instruments.rule_titles(db, debate.id)
         references = store.instruments.title_claims(db, debate.id)
-        resolved = [c for c in instruments.resolve(references, titles)
-                    if not c.instrument.startswith("title:")]
+        resolved = store.instruments.new_claims(db, debate.id, [
+            c for c in instruments.resolve(references, titles)
+            if not c.instrument.startswith("title:")])
         if resolved:
             store.instruments.save_claims(db, debate.id, resolved, stamp)
             touched.update(c.instrument for c in resolved)

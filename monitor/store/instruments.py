@@ -75,6 +75,14 @@ def save_claims(db: Database, debate: str, claims: Iterable[Claim], at: str) -> 
     return len(rows)
 
 
+def new_claims(db: Database, debate: str, claims: Sequence[Claim]) -> list[Claim]:
+    """Return the claims not stored yet."""
+    sql = ("SELECT 1 FROM instrument_claims WHERE debate = ? AND instrument = ? AND "
+           "item_id = ? AND status = ?")
+    return [c for c in claims if db.execute(sql, [debate, c.instrument, c.item_id, c.status]
+                                            ).fetchone() is None]
+
+
 def _claim(row: dict[str, Any]) -> Claim:
     data = {k: row[k] for k in _CLAIM_COLS}
     data["identifiers"] = tuple(json.loads(row["identifiers"] or "[]"))
