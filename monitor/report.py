@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from . import store
 from .cluster import DayNoise, noise_levels
 from .config import Config, parse_interval
+from .instruments import outlook as build_outlook
 from .outputs import brief
 from .outputs.outlets import actor, outlet
-from .types import AUTHORITIES, EventRow, Report, SignalRow, SourceHealth
+from .types import AUTHORITIES, EventRow, Outlook, Report, SignalRow, SourceHealth
 from .types.shown import NoiseBasis
 
 if TYPE_CHECKING:
@@ -221,7 +222,8 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         topics=tuple((t, labels.get(t, t), n) for t, n in topic_counts.most_common()),
         noise=basis, headline=headline, headline_short=short,
         since_arg=since[:10] if since else "all",
-        actors=tuple(actors(name) for name in SIDES))
+        actors=tuple(actors(name) for name in SIDES),
+        outlook=outlook_of(db, debate.id, now))
 
 
 def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
@@ -240,3 +242,8 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
                 f"{top.noise:.0f}, on {top.date}{tail}{more}.")
     short = f"{' '.join(top.title.split())[:70]} ({kind}, noise {top.noise:.0f})"
     return sentence, short
+
+
+def outlook_of(db: Database, debate: str, now: datetime) -> Outlook:
+    """Return the outlook of the debate's stored instruments as of now."""
+    return build_outlook(store.instruments.get_instruments(db, debate), now.date())

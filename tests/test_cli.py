@@ -74,7 +74,7 @@ def test_classify_all_is_idempotent(demo):
     before = rows(db, "SELECT item_id, relevance, topics, stance, authority FROM signals "
                       "ORDER BY item_id")
     result = invoke(demo, "classify", "--all")
-    assert result.exit_code == 0 and "classified 109 items" in result.output
+    assert result.exit_code == 0 and "classified 110 items" in result.output
     after = rows(db, "SELECT item_id, relevance, topics, stance, authority FROM signals "
                      "ORDER BY item_id")
     assert before == after

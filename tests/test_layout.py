@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 # A stage imports only types, errors, config and its own package; never another stage,
 # never storage.
-STAGES = {"fetch", "parse", "classify", "cluster", "outputs"}
+STAGES = {"fetch", "parse", "classify", "cluster", "outputs", "instruments", "alerts"}
 FOUNDATION = {"types", "errors", "config", "safe"}
 # Only these combine stages (import more than one of them).
 SEQUENCERS = {"pipeline", "report", "deliver", "schedule", "cli", "demo", "doctor", "explain",

@@ -130,7 +130,7 @@ def test_digest_golden(fixed_report, name, renderer):
 def test_digest_html_structure(fixed_report):
     soup = BeautifulSoup(render.digest_html(fixed_report), "html.parser")
     sections = [h.get_text() for h in soup.find_all("h2")]
-    assert sections == ["New official actions", "Key events", "Sides",
+    assert sections == ["Outlook", "New official actions", "Key events", "Sides",
                         "Deadlines in the next 30 days", "Compute thresholds mentioned",
                         "New timeline events", "Sources failing", "Key to the figures"]
     assert "Noise Level" in soup.find("p", class_="level").get_text()
@@ -318,7 +318,7 @@ def test_page_structure_and_no_external_resources(demo, tmp_path):
     html = (tmp_path / "site" / "index.html").read_text()
     soup = BeautifulSoup(html, "html.parser")
     assert [s["id"] for s in soup.find_all("section")] == [
-        "why", "key-points", "sides", "noise", "forecast", "timeline"]
+        "outlook", "why", "key-points", "sides", "noise", "forecast", "timeline"]
     assert soup.find("section", id="noise").find("svg")
     assert "Based on current signals" in soup.get_text()
     timeline = soup.find("section", id="timeline").find_all("li", id=True)

@@ -30,6 +30,7 @@ from .context import (
     pass_ctx,
 )
 from .crawl import backfill, init, run_cmd, sources
+from .instruments import instruments, outlook
 from .operate import daemon, demo, doctor
 from .publish import deadlines, digest, feed, page
 from .query import event, noise, signals, timeline
@@ -82,6 +83,7 @@ def _exit(code: int | None, **_: Any) -> None:
 
 for _command in (init, run_cmd, backfill, sources,  # crawl
                  classify, explain, eval_cmd,  # analyse
+                 instruments, outlook,  # instruments
                  signals, timeline, event, noise,  # query
                  digest, feed, deadlines, page,  # publish
                  daemon, doctor, demo,  # operate

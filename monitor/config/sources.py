@@ -31,12 +31,15 @@ _OPTION_KEYS: dict[str, set[str]] = {
     "feed": set(),
     "html": {"item", "title", "link", "date", "summary"},
     "regulations_gov": set(),
+    "reginfo": set(),
+    "congress_gov": set(),
 }
 
 
 def default_role(kind: str) -> str:
     """Return the role a source of this kind has unless sources.yaml says otherwise."""
-    return "agency" if kind in ("federal_register", "regulations_gov") else "news"
+    return "agency" if kind in ("federal_register", "regulations_gov", "reginfo",
+                                "congress_gov") else "news"
 
 
 def api_key(source: Source) -> str | None:

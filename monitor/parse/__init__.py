@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import safe
 from ..types import Fetched, Item, Parsed, Source
-from . import federal_register, feed, html, regulations_gov
+from . import congress_gov, federal_register, feed, html, reginfo, regulations_gov
 
 Parser = Callable[[Source, bytes, dict[str, str], str], Parsed]
 
@@ -21,6 +21,8 @@ PARSERS: dict[str, Parser] = {
     "feed": feed.parse,
     "html": html.parse,
     "regulations_gov": regulations_gov.parse,
+    "reginfo": reginfo.parse,
+    "congress_gov": congress_gov.parse,
 }
 
 

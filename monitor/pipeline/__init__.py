@@ -14,6 +14,7 @@ How data flows through ``run``:
     -> catch_up: stored items without a signal for the debate are classified (classifying)
     -> share_judgements: copies of one document take the judgement of the richest (copies)
     -> build_timeline: relevant items placed into events, events rescored (timeline)
+    -> update_instruments: new items' claims about instruments, life cycles rebuilt
     -> send_alerts: rules over what just arrived, delivered at once (alerting)
 
 ``backfill`` walks Federal Register sources back in date windows (backfill.py); other sources
@@ -56,6 +57,7 @@ from .crawl import (
     next_state,
     store_all,
 )
+from .instruments import InstrumentsUpdate, update_instruments
 from .timeline import RESCORE_DAYS, TimelineUpdate, build_timeline
 from .workers import PARALLEL_PARSE_MIN, parse_workers
 
@@ -64,10 +66,11 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
     from sqlite_utils import Database
 
 __all__ = [
-    "FR_MAX_RESULTS", "PARALLEL_PARSE_MIN", "RESCORE_DAYS", "Collected", "OnResult",
+    "FR_MAX_RESULTS", "PARALLEL_PARSE_MIN", "RESCORE_DAYS", "Collected",
+    "InstrumentsUpdate", "OnResult",
     "TimelineUpdate", "backfill", "build_timeline", "catch_up", "classify", "classify_all",
     "collect", "missing_key", "month_windows", "next_state", "parse", "run", "send_alerts",
-    "share_judgements", "utcnow",
+    "share_judgements", "update_instruments", "utcnow",
 ]
 
 
@@ -108,6 +111,7 @@ def run(
     if config.debate is not None:
         share_judgements(db, config.debate.id)
     build_timeline(db, config)
+    update_instruments(db, config)
     send_alerts(db, config, client)
     return runs
 
@@ -153,6 +157,7 @@ def classify_all(db: Database, config: Config, batch: int = 1000) -> int:
         return 0
     count = classify_stored(db, signals_for, None, (), batch)
     share_judgements(db, config.debate.id, everything=True)
+    update_instruments(db, config, everything=True)  # relevance may have changed
     return count
 
 

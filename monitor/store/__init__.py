@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from ..errors import StorageError
 from ..types import Item, Signal, SourceRun, SourceState
-from . import alerts, events, outputs
+from . import alerts, events, instruments, outputs
 from .db import (
     integrity_check,
     memory_db,
@@ -106,6 +106,7 @@ __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Database", "SignalsFor", "alerts",
     "already_sent", "count_items", "fts_phrases", "count_signals", "deadlines", "done_windows",
     "event_members", "event_membership", "events", "get_event", "get_fetch_log", "get_item",
+    "instruments",
     "get_signal", "get_states", "integrity_check", "item_counts", "iter_items",
     "iter_pending_members", "job_last_run", "latest_scores", "live_event",
     "log_sent", "member_rows", "members_near", "memory_db", "merges", "noise_days",

@@ -10,7 +10,7 @@ from sqlite_utils.migrations import Migrations
 from .copies import KEY_SQL
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 @MIGRATIONS(name="0001_crawl")
@@ -101,6 +101,32 @@ def _m0006_item_time_index(db: Database) -> None:
     # Queries by period read items by their time (published, else fetched): index that.
     db.execute("CREATE INDEX IF NOT EXISTS idx_items_time ON items "
                "(coalesce(published, fetched_at))")
+
+
+@MIGRATIONS(name="0007_instruments")
+def _m0007_instruments(db: Database) -> None:
+    # Claims are evidence, append-only; instruments hold each one's current life cycle (read
+    # by `instruments` and `outlook` through the (debate, state) index); instrument_states
+    # keeps every change of state, append-only like events.
+    db.table("instrument_claims").create({
+        "debate": str, "instrument": str, "item_id": str, "status": str, "kind": str,
+        "state": str, "date": str, "url": str, "title": str, "identifiers": str, "own": int,
+        "official": int, "stance": str, "relevant": int, "due": str, "note": str,
+        "added_at": str,
+    }, pk=("debate", "instrument", "item_id", "status"))
+    db.table("instrument_claims").create_index(["debate", "instrument"])
+    db.table("instruments").create({
+        "debate": str, "id": str, "kind": str, "title": str, "identifiers": str, "state": str,
+        "status": str, "direction": str, "since": str, "due": str, "history": str,
+        "updated_at": str,
+    }, pk=("debate", "id"))
+    db.table("instruments").create_index(["debate", "state"])
+    db.table("instrument_states").create({
+        "id": int, "debate": str, "instrument": str, "state": str, "status": str,
+        "since": str, "recorded_at": str,
+    }, pk="id")
+    db.table("instrument_states").create_index(["debate", "instrument", "id"])
+    db.table("instrument_scan").create({"debate": str, "last_rowid": int}, pk="debate")
 
 
 @MIGRATIONS(name="0008_alerts")

@@ -14,6 +14,13 @@ from .alerts import (  # noqa: F401
     AlertTarget,
     Arrival,
 )
+from .instruments import (  # noqa: F401
+    Claim,
+    Forecast,
+    Instrument,
+    Outlook,
+    Step,
+)
 from .shown import (  # noqa: F401
     DaemonSettings,
     Deadline,

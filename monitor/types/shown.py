@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .instruments import Outlook
 from .stages import Entity
 
 
@@ -130,6 +131,7 @@ class Report:
     actors: tuple[tuple[str, tuple[tuple[str, SignalRow], ...], int], ...] = ()
     # (stance, ((actor, their latest item), ...) shown, how many actors in all)
     more_official: int = 0  # official actions not listed
+    outlook: Outlook | None = None  # the answer: what is in force, pending, direction, forecast
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-KINDS = ("federal_register", "feed", "html", "regulations_gov")
+KINDS = ("federal_register", "feed", "html", "regulations_gov", "reginfo", "congress_gov")
 ROLES = ("agency", "news", "commentary")
 AUTHORITIES = ("final", "proposed", "official", "news", "commentary")  # most binding first
 

@@ -1,0 +1,328 @@
+"""Claims: what one item says about which instrument, from its source fields first (Federal
+Register type, action, dates, RINs, dockets, executive-order disposition notes; OIRA review
+records; congress.gov actions), then from relations stated in its text ("revokes Executive
+Order 14110", "rescission of the ... rule", "withdrawal of the proposed rule", "will not
+enforce")."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..types import Claim, Item, Signal
+
+_OFFICIAL = ("final", "proposed", "official")
+_EO_WORDS = r"(?:Executive\s+Order|E\.\s?O\.|EO)\s*(?:No\.\s*)?(?P<num>1\d{4})\b"
+_EO = re.compile(_EO_WORDS, re.I)
+# "Revoked by: EO 14148, January 20, 2025" (FR disposition notes, one relation a line or ';')
+_NOTE = re.compile(r"(?P<rel>Revoked by|Superseded by|Revokes|Supersedes|Rescinded by)\s*:"
+                   r"\s*(?P<rest>[^\n]*)", re.I)
+_NOTE_EO = re.compile(r"EO\s*(?P<num>1\d{4})(?:,\s*(?P<date>[A-Z][a-z]+ \d{1,2}, \d{4}))?")
+_END_VERBS = (("revok", "revoked"), ("rescind", "rescinded"), ("rescission", "rescinded"),
+              ("supersed", "superseded"), ("withdraw", "withdrawn"),
+              ("not enforce", "not enforced"), ("non-enforcement", "not enforced"),
+              ("nonenforcement", "not enforced"), ("vetoe", "vetoed"), ("veto ", "vetoed"))
+_VERB = re.compile(r"\b(?:revok\w*|rescind\w*|rescission|supersed\w*|withdr[ae]w\w*|"
+                   r"(?:will\s+)?not\s+enforce\w*|non-?enforcement|vetoe[sd]|vetoing)\b", re.I)
+# the object of a relation verb that names a rule by its title: "... of the X Rule"
+_RULE_OBJECT = re.compile(r"^\s*(?:of\s+)?(?:the\s+)?(?P<obj>[^.;:]{3,120}?\b(?:rule|"
+                          r"regulation|framework)s?)\b", re.I)
+_SENTENCE_END = re.compile(r"[.;!?]\s")
+# "the AI Diffusion Rule remains legally in effect": a claim that a rule is still in force
+_REMAINS = re.compile(r"(?P<obj>\b[A-Z][\w\s-]{2,80}?\b(?:Rule|rule|Regulation|Framework))\s+"
+                      r"(?:still\s+)?remains\s+(?:legally\s+)?in\s+(?:effect|force)\b")
+_REG_DOCKET = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{3,5}$")
+_MONTH_DATE = "%B %d, %Y"
+
+
+def claims(item: Item, signal: Signal | None) -> list[Claim]:
+    """Return every claim the item makes about an instrument (none for most news)."""
+    base = _Base(item, signal)
+    found: list[Claim] = []
+    extra = item.extra
+    if item.kind == "reginfo":
+        found.extend(_oira(base, extra))
+    elif item.kind == "federal_register":
+        found.extend(_federal_register(base, extra))
+    elif item.kind == "congress_gov":
+        found.extend(_bill_actions(base, extra))
+    found.extend(_stated(base, item, {c.instrument for c in found if c.own}))
+    if base.relevant and signal is not None:
+        found.extend(_mentions(base, signal, {c.instrument for c in found}))
+    return found
+
+
+def _mentions(base: _Base, signal: Signal, claimed: set[str]) -> list[Claim]:
+    """Return stateless claims for the orders and rules a relevant item names without saying
+    what became of them: they tell an instrument's direction, not its state."""
+    out = []
+    for e in signal.entities:
+        key = {"executive_order": f"eo:{e.value}", "rin": f"rule:{e.value.upper()}",
+               "bill": f"bill:{e.value}"}.get(e.kind)
+        if key and key not in claimed:
+            claimed.add(key)
+            kind = {"eo": "executive_order", "rule": "rule", "bill": "bill"}[key.split(":")[0]]
+            out.append(base.claim(key, kind, "", "mentioned", own=False))
+    return out
+
+
+class _Base:
+    """What every claim of one item shares."""
+
+    def __init__(self, item: Item, signal: Signal | None) -> None:
+        self.item_id, self.url = item.id, item.url
+        self.date = (item.published or "")[:10]
+        self.stance = signal.stance if signal else "unknown"
+        self.relevant = bool(signal and signal.relevant)
+        host = urlsplit(item.url).hostname or ""
+        self.official = item.kind in ("federal_register", "reginfo", "congress_gov") or bool(
+            signal and signal.authority in _OFFICIAL) or host.endswith(".gov")
+        self.title = item.title
+
+    def claim(self, instrument: str, kind: str, state: str, status: str, *, own: bool,
+              date: str | None = None, title: str = "", identifiers: tuple[str, ...] = (),
+              due: str | None = None, note: str = "") -> Claim:
+        stance = self.stance
+        if own and stance not in ("restrict", "open"):
+            stance = _title_stance(self.title)
+        return Claim(instrument=instrument, kind=kind, state=state, status=status,
+                     date=(date or self.date)[:10], item_id=self.item_id, url=self.url,
+                     title=title, identifiers=identifiers, own=own, official=self.official,
+                     stance=stance, relevant=self.relevant, due=due, note=note)
+
+
+_RESTRICTS = re.compile(r"\b(?:requirements?|controls?|restrict\w*|prohibit\w*|licens\w*|"
+                        r"ban|bans|banning)\b", re.I)
+_OPENS = re.compile(r"\b(?:removing barriers|rescission\w*|revok\w*|revocation|"
+                    r"promoting)\b", re.I)
+
+
+def _title_stance(title: str) -> str:
+    """Return what an instrument's own title says it does, when its item's stance is unknown:
+    restrict (requirements, controls, licensing, bans) or open (removing barriers,
+    rescissions), else unknown."""
+    restricts, opens = bool(_RESTRICTS.search(title)), bool(_OPENS.search(title))
+    return "restrict" if restricts and not opens else "open" if opens and not restricts \
+        else "unknown"
+
+
+def rule_key(rins: list[str], dockets: list[str], document_number: str | None) -> str | None:
+    """Return a rule's key: its RIN, else its regulations.gov docket, else its FR document."""
+    if rins:
+        return f"rule:{rins[0].upper()}"
+    reg = [d for d in dockets if _REG_DOCKET.match(d)]
+    if reg:
+        return f"rule:{reg[0]}"
+    return f"rule:fr:{document_number}" if document_number else None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+    return []
+
+
+def _dockets(extra: dict[str, Any]) -> list[str]:
+    """Return the docket ids of an FR document, without the "Docket No." words."""
+    out = []
+    for d in _strings(extra.get("docket_ids")):
+        d = re.sub(r"^(?:Docket\s+(?:No\.|Number:?)\s*)", "", d, flags=re.I).strip()
+        if d:
+            out.append(d)
+    return out
+
+
+def _date(value: Any) -> str | None:
+    return value[:10] if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value) \
+        else None
+
+
+def _federal_register(base: _Base, extra: dict[str, Any]) -> list[Claim]:
+    fr_type = str(extra.get("type") or "").lower()
+    action = str(extra.get("action") or "").lower()
+    number = extra.get("document_number")
+    out: list[Claim] = []
+    eo = extra.get("executive_order_number")
+    if eo:
+        key = f"eo:{eo}"
+        ids = (f"EO {eo}", *_strings(extra.get("citation")), f"FR Doc {number}")
+        out.append(base.claim(key, "executive_order", "in_force", "signed", own=True,
+                              date=_date(extra.get("signing_date")), title=base.title,
+                              identifiers=ids))
+        for note_field in ("disposition_notes", "executive_order_notes"):
+            out.extend(_notes(base, key, str(extra.get(note_field) or "")))
+        return out
+    rins = [r.upper() for r in _strings(extra.get("regulation_id_numbers"))]
+    dockets = _dockets(extra)
+    closes = _date(extra.get("comments_close_on"))
+    effective = _date(extra.get("effective_on"))
+    ids = (*[f"RIN {r}" for r in rins], *dockets, f"FR Doc {number}",
+           *_strings(extra.get("citation")))
+    rkey = rule_key(rins, dockets, number) if rins or "rule" in fr_type + action else None
+    if rkey and "withdraw" in action:
+        out.append(base.claim(rkey, "rule", "ended", "withdrawn", own=True, identifiers=ids))
+    elif rkey and (fr_type == "proposed rule" or "proposed rule" in action):
+        note = f"comments close {closes}" if closes else ""
+        status = "proposed rule" + (f", comments close {closes}" if closes else "")
+        out.append(base.claim(rkey, "rule", "pending", status, own=True, title=base.title,
+                              identifiers=ids, due=closes, note=note))
+    elif rkey and fr_type == "rule" and (rins or "rule" in action):
+        if "interim final rule" in action:
+            status = "interim final rule" + (f", effective {effective}" if effective else "")
+            if closes:
+                status += f"; comments open until {closes}"
+            out.append(base.claim(rkey, "rule", "in_force", status, own=True,
+                                  date=min(filter(None, (effective, base.date))),
+                                  title=base.title, identifiers=ids, due=closes))
+        elif "final rule" in action:
+            status = "final rule" + (f", effective {effective}" if effective else "")
+            out.append(base.claim(rkey, "rule", "in_force", status, own=True,
+                                  title=base.title, identifiers=ids, due=effective))
+    elif fr_type == "notice" and dockets and closes and re.search(
+            r"request for (?:comment|information)|comment", action + " " + base.title.lower()):
+        reg = [d for d in dockets if _REG_DOCKET.match(d)] or dockets
+        out.append(base.claim(f"proceeding:{reg[0]}", "proceeding", "pending",
+                              f"request for comment, comments close {closes}", own=True,
+                              title=base.title,
+                              identifiers=ids, due=closes, note=f"comments close {closes}"))
+    if extra.get("correction_of") and out:
+        out = [c if not c.own else _corrected(c) for c in out]
+    return out
+
+
+def _corrected(c: Claim) -> Claim:
+    return Claim(**{**vars(c), "status": c.status + " (correction)"})
+
+
+def _notes(base: _Base, key: str, notes: str) -> list[Claim]:
+    """Return the claims of an executive order's disposition notes."""
+    out: list[Claim] = []
+    for m in _NOTE.finditer(notes):
+        rel = m["rel"].lower()
+        for em in _NOTE_EO.finditer(m["rest"]):
+            when = _month_date(em["date"]) or base.date
+            other = f"eo:{em['num']}"
+            word = "revoked" if "revok" in rel else "rescinded" if "rescind" in rel \
+                else "superseded"
+            if rel.endswith(" by"):
+                out.append(base.claim(key, "executive_order", "ended",
+                                      f"{word} by EO {em['num']}", own=True, date=when))
+            else:
+                out.append(base.claim(other, "executive_order", "ended",
+                                      f"{word} by {key.replace('eo:', 'EO ')}", own=False,
+                                      date=when, identifiers=(f"EO {em['num']}",)))
+    return out
+
+
+def _month_date(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, _MONTH_DATE).date().isoformat()
+    except ValueError:
+        return None
+
+
+def _oira(base: _Base, extra: dict[str, Any]) -> list[Claim]:
+    """Return the claim of an OIRA EO 12866 review record (reginfo.gov XML)."""
+    rin = str(extra.get("rin") or "").upper()
+    if not rin:
+        return []
+    stage = str(extra.get("stage") or "rule")
+    received = _date(extra.get("date_received"))
+    completed = _date(extra.get("date_completed"))
+    decision = str(extra.get("decision") or "")
+    ids = (f"RIN {rin}",)
+    key = f"rule:{rin}"
+    if completed and "withdraw" in decision.lower():
+        return [base.claim(key, "rule", "ended", f"{stage} withdrawn from OIRA review",
+                           own=True, date=completed, title=base.title, identifiers=ids)]
+    if completed:
+        return [base.claim(key, "rule", "pending",
+                           f"{stage}: OIRA review concluded ({decision or 'completed'})",
+                           own=True, date=completed, title=base.title, identifiers=ids)]
+    return [base.claim(key, "rule", "pending", f"{stage} under OIRA review", own=True,
+                       date=received, title=base.title, identifiers=ids)]
+
+
+_BILL_ENDS = (("vetoed", "vetoed"), ("became public law", "enacted"),
+              ("signed by president", "enacted"))
+
+
+def _bill_actions(base: _Base, extra: dict[str, Any]) -> list[Claim]:
+    """Return the claim of a congress.gov bill action."""
+    bill = str(extra.get("bill") or "")
+    text = str(extra.get("action_text") or base.title)
+    if not bill:
+        return []
+    lowered = text.lower()
+    state, word = "pending", text
+    for cue, what in _BILL_ENDS:
+        if cue in lowered:
+            state, word = ("ended" if what == "vetoed" else "in_force"), what
+    return [base.claim(f"bill:{bill}", "bill", state, word, own=True,
+                       date=_date(extra.get("action_date")), identifiers=(bill,))]
+
+
+def _stated(base: _Base, item: Item, own: set[str]) -> list[Claim]:
+    """Return the relations the item's title and summary state ("revokes Executive Order
+    14110", "rescission of the AI Diffusion Rule")."""
+    out: list[Claim] = []
+    seen: set[tuple[str, str]] = set()
+    for text in (item.title, item.summary):
+        for verb in _VERB.finditer(text):
+            status = _status(verb.group(0))
+            sentence_end = _SENTENCE_END.search(text, verb.end())
+            tail = text[verb.end(): sentence_end.start() if sentence_end else len(text)]
+            for m in _EO.finditer(tail[:200]):
+                key = f"eo:{m['num']}"
+                if key not in own and (key, status) not in seen:
+                    seen.add((key, status))
+                    out.append(base.claim(key, "executive_order", "ended", status, own=False,
+                                          identifiers=(f"EO {m['num']}",)))
+            obj = _RULE_OBJECT.match(tail)
+            if obj and not _EO.search(obj["obj"]):
+                words = title_words(obj["obj"])
+                key = "title:" + " ".join(sorted(words))
+                if len(words) >= 2 and (key, status) not in seen:
+                    seen.add((key, status))
+                    out.append(base.claim(key, "rule", "ended", status, own=False,
+                                          title=obj["obj"].strip()))
+        for m in _REMAINS.finditer(text):
+            words = title_words(m["obj"])
+            key = "title:" + " ".join(sorted(words))
+            if len(words) >= 2 and (key, "remains in effect") not in seen:
+                seen.add((key, "remains in effect"))
+                out.append(base.claim(key, "rule", "in_force", "remains in effect",
+                                      own=False, title=m["obj"].strip()))
+    return out
+
+
+def _status(verb: str) -> str:
+    lowered = verb.lower()
+    for cue, word in _END_VERBS:
+        if cue in lowered + " ":
+            return word
+    return "ended"
+
+
+_STOP = frozenset((
+    "a", "an", "and", "the", "of", "for", "on", "to", "in", "by", "with", "rule", "rules",
+    "regulation", "regulations", "framework", "interim", "final", "proposed", "biden-era",
+    "biden", "era", "trump", "harris", "administration"))
+
+
+def title_words(text: str) -> frozenset[str]:
+    """Return the distinctive words of a title ("AI" read as artificial intelligence)."""
+    words = re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower())
+    out: set[str] = set()
+    for w in words:
+        if w == "ai":
+            out.update(("artificial", "intelligence"))
+        elif w not in _STOP and len(w) > 1:
+            out.add(w)
+    return frozenset(out)
