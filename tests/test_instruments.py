@@ -209,9 +209,11 @@ def test_page_and_digest_lead_with_the_answer(demo):
     body = page[page.index("<body"):]
     first = body.split("\n", 2)[1]
     assert o["headline"] in first
+    # The digest's first line says what moved in its period (#14); the answer follows at once.
     digest = (demo / "outputs" / "digest.md").read_text().split("\n\n")
-    assert digest[1].startswith("**No restriction on open-weight models is in force")
-    assert "loosening" in digest[1]
+    assert digest[1].startswith("**What moved:")
+    assert digest[2].startswith("**No restriction on open-weight models is in force")
+    assert "loosening" in digest[2]
 
 
 def test_reginfo_review_record_is_a_pending_rule():
