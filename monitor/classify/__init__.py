@@ -22,6 +22,8 @@ import ahocorasick
 from .. import __version__
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .extract import GATES, extract
+from .model import Weights, forget_weights, load_weights, words_of
+from .stance import decide
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 
@@ -126,20 +128,45 @@ class Matcher:
     topic_masks: tuple[tuple[int, int, int], ...]
     # per topic: its instruments, all its cues, and each cue's place in the definition
     topic_cues: tuple[tuple[frozenset[str], frozenset[str], dict[str, int]], ...]
-    stance_sets: tuple[tuple[str, frozenset[str]], ...]
-    stance_cues: frozenset[str]
+    side_of: dict[str, str]  # stance cue -> restrict, open or neutral
+    stance_bit: int
+    # each cue group's feature name and bit (groups written alike in several topics share
+    # one name, so their evidence counts once)
+    group_bits: tuple[tuple[str, int], ...]
+    cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
+    model: Weights | None
     weights: dict[str, float]
     fr_types: dict[str, str]
     roles: dict[str, str]
     version: str
 
 
-_COMPILED: dict[tuple[str, str], Matcher] = {}
+_COMPILED: dict[tuple[str, str, str], Matcher] = {}
 
 
-def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...]]:
+def forget() -> None:
+    """Drop every compiled debate and loaded weights (after `monitor train` wrote new ones)."""
+    _COMPILED.clear()
+    forget_weights()
+
+
+def _group_name(named: dict[frozenset[str], str], group: frozenset[str], name: str) -> str:
+    """Return the feature name of a cue group: that of an earlier group sharing at least 60%
+    of its cues (the "is about an AI model" groups of several topics are one piece of
+    evidence, not several), else its own."""
+    for seen, seen_name in named.items():
+        if len(seen & group) >= 0.6 * len(seen | group):
+            return seen_name
+    named[group] = name
+    return name
+
+
+def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...], int,
+                                    tuple[tuple[str, int], ...]]:
     mask_of: dict[str, int] = defaultdict(int)
     topic_masks = []
+    group_bits = []
+    named: dict[frozenset[str], str] = {}  # groups alike in several topics: one feature
     bit = 1
     for topic in debate.topics:
         exclude, bit = bit, bit << 1
@@ -149,22 +176,35 @@ def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], 
         for cue in topic.instruments:
             mask_of[cue] |= instruments
         groups = 0
-        for group in topic.groups:
+        for n, group in enumerate(topic.groups, 1):
             for cue in group:
                 mask_of[cue] |= bit
             groups |= bit
+            name = _group_name(named, frozenset(group), f"group:{topic.id}.{n}")
+            group_bits.append((name, bit))
             bit <<= 1
         topic_masks.append((exclude, instruments, groups))
-    return dict(mask_of), tuple(topic_masks)
+    # A group shared (alike) by several topics only says "this is about AI": evidence that
+    # stacks up once per topic and lets an AI product launch look relevant. Those groups'
+    # cues are features on their own; the groups are not.
+    uses: dict[str, int] = defaultdict(int)
+    for name, _ in group_bits:
+        uses[name] += 1
+    group_bits = [(name, bit) for name, bit in group_bits if uses[name] == 1]
+    stance_bit = bit
+    for _, cues in debate.stance:
+        for cue in cues:
+            mask_of[cue] |= stance_bit
+    return dict(mask_of), tuple(topic_masks), stance_bit, tuple(group_bits)
 
 
 def compile_debate(debate: Debate) -> Matcher:
     """Return the debate's matcher (built once per definition)."""
-    key = (debate.id, debate.fingerprint)
+    key = (debate.id, debate.fingerprint, debate.path)  # the weights live beside the path
     matcher = _COMPILED.get(key)
     if matcher is not None:
         return matcher
-    mask_of, topic_masks = _masks(debate)
+    mask_of, topic_masks, stance_bit, group_bits = _masks(debate)
     cues_of: dict[str, list[str]] = defaultdict(list)
     regexes = []
     for cue in sorted(debate.cues()):
@@ -180,8 +220,9 @@ def compile_debate(debate: Debate) -> Matcher:
         mask = 0
         for cue in written:
             mask |= mask_of.get(cue, 0)
-        automaton.add_word(word, (written, mask, GATES.get(word, ())))
+        automaton.add_word(word, (written, mask, GATES.get(word, ()), len(word)))
     automaton.make_automaton()
+    model = load_weights(debate.path)
     topic_cues = []
     for topic in debate.topics:
         order = {c: i for i, c in enumerate(dict.fromkeys(
@@ -190,31 +231,39 @@ def compile_debate(debate: Debate) -> Matcher:
     matcher = Matcher(
         automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
-        stance_sets=tuple((name, frozenset(c)) for name, c in debate.stance),
-        stance_cues=frozenset(c for _, cues in debate.stance for c in cues),
-        weights={t.id: t.weight for t in debate.topics}, fr_types=dict(debate.fr_types),
-        roles=dict(debate.roles), version=version(debate))
+        side_of={c: name for name, cues in debate.stance for c in cues},
+        stance_bit=stance_bit, group_bits=group_bits,
+        cue_names={c: f"cue:{c}" for t in debate.topics for c in (
+            *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")},
+        model=model, weights={t.id: t.weight for t in debate.topics},
+        fr_types=dict(debate.fr_types), roles=dict(debate.roles),
+        version=version(debate) + (f".w{model.digest}" if model else ""))
     _COMPILED[key] = matcher
     return matcher
 
 
 def _scan(matcher: Matcher, folded: str, lowered: str
-          ) -> tuple[set[str], int, set[tuple[str, str]]]:
-    """Return the cues found in the text, the OR of their masks and the entity gates open."""
+          ) -> tuple[set[str], int, set[tuple[str, str]], list[tuple[int, int, tuple[str, ...]]]]:
+    """Return the cues found in the text, the OR of their masks, the entity gates open and
+    where each stance cue stands (start, end, cues)."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
+    stance: list[tuple[int, int, tuple[str, ...]]] = []
+    stance_bit = matcher.stance_bit
     mask = 0
-    for _, (cues, bits, opens) in matcher.automaton.iter(folded):
+    for end, (cues, bits, opens, width) in matcher.automaton.iter(folded):
         if cues:
             found.update(cues)
             mask |= bits
+            if bits & stance_bit:
+                stance.append((end - width + 1, end, cues))
         if opens:
             gates.update(opens)
     for cue, pattern in matcher.regexes:
         if pattern.search(lowered):
             found.add(cue)
             mask |= matcher.mask_of.get(cue, 0)
-    return found, mask, gates
+    return found, mask, gates, stance
 
 
 def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
@@ -261,18 +310,31 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
     return level, f"source role '{role}'"
 
 
-def _stance(matcher: Matcher, cues: set[str]) -> tuple[str, tuple[str, ...]]:
-    if matcher.stance_cues.isdisjoint(cues):
-        return "unknown", ()
-    hits = [(name, sorted(stance_cues & cues)) for name, stance_cues in matcher.stance_sets]
-    fired = tuple(f"{name}: {c}" for name, h in hits for c in h)
-    counts = {name: len(h) for name, h in hits}
-    restrict, open_ = counts.get("restrict", 0), counts.get("open", 0)
-    if restrict > open_:
-        return "restrict", fired
-    if open_ > restrict:
-        return "open", fired
-    return "neutral", fired  # only neutral cues, or both sides equally
+# An AI word alone is no regulatory signal (a model launch says "open-weight" too): with
+# fitted weights, an item is relevant only when its score says so *and* it holds policy
+# evidence: a topic fired, a stance cue, or one of these entities. Otherwise its relevance
+# is held just under the threshold, and `monitor explain` says why.
+POLICY_ENTITIES = frozenset({"threshold", "docket", "rin", "executive_order", "eccn", "bill"})
+
+
+def _grounded(topics: list[TopicHit], stance_hits: list[tuple[int, int, tuple[str, ...]]],
+              entities: tuple[Entity, ...]) -> bool:
+    return bool(topics or stance_hits) or any(e.kind in POLICY_ENTITIES for e in entities)
+
+
+def features(matcher: Matcher, item: Item, cues: set[str], mask: int,
+             topics: list[TopicHit], entities: tuple[Entity, ...]) -> list[str]:
+    """Return the names of the model's features the item has (see model.py), words aside."""
+    names = [f"topic:{t.topic}" for t in topics]
+    names.extend({name for name, bit in matcher.group_bits if mask & bit})
+    cue_names = matcher.cue_names
+    names.extend(cue_names[c] for c in cues if c in cue_names)
+    names.extend({f"entity:{e.kind}" for e in entities})
+    names.append(f"kind:{item.kind}")
+    doc_type = item.extra.get("type")
+    if isinstance(doc_type, str) and doc_type:
+        names.append(f"type:{doc_type}")
+    return names
 
 
 def version(debate: Debate) -> str:
@@ -282,10 +344,18 @@ def version(debate: Debate) -> str:
 
 def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     """Return the item's signal: relevance, topics with their cues, stance, authority, entities."""
+    return evidence(item, debate, role)[0]
+
+
+def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False
+             ) -> tuple[Signal, list[str], set[str]]:
+    """Return the item's signal, its model features and its words (for explain and train:
+    with every_word, all its words and word pairs, not only those the weights know)."""
     matcher = compile_debate(debate)
     text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
-    cues, mask, gates = _scan(matcher, _folded(lowered), lowered)
+    folded = _folded(lowered)
+    cues, mask, gates, stance_hits = _scan(matcher, folded, lowered)
     entities = extract(text, item.extra, lowered, gates)
     for cue in _entity_cues(entities):
         cues.add(cue)
@@ -301,12 +371,27 @@ def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
             fired = sorted(cues & (all_cues if all_groups else instrument_cues),
                            key=order.__getitem__)
             topics.append(TopicHit(topic=debate.topics[i].id, cues=tuple(fired)))
-    weights = matcher.weights
-    relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
-    stance, stance_cues = _stance(matcher, cues)
+    model = matcher.model
+    names: list[str] = []
+    words: set[str] = set()
+    if model is not None or every_word:
+        names = features(matcher, item, cues, mask, topics, entities)
+        words = words_of(folded, None if every_word or model is None else model.words)
+    if model is None:
+        weights = matcher.weights
+        relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
+    else:
+        relevance = round(model.score(names, words), 4)
+        if relevance >= debate.threshold and not _grounded(topics, stance_hits, entities):
+            relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
+    relevant = relevance >= debate.threshold
+    title_end = len(fold(item.title)) if stance_hits else 0
+    stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of, item.extra,
+                                 relevant)
     authority, why = _authority(item, role, debate, matcher, cues)
-    return Signal(
+    signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,
-        relevant=relevance >= debate.threshold, topics=tuple(topics), stance=stance,
+        relevant=relevant, topics=tuple(topics), stance=stance,
         stance_cues=stance_cues, authority=authority, authority_reason=why,
         entities=entities, threshold=debate.threshold)
+    return signal, names, words

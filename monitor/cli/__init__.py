@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from .. import logs
-from .analyse import classify, eval_cmd, explain
+from .analyse import classify, eval_cmd, explain, train
 from .context import (
     EXIT_LOCKED,
     EXIT_OK,
@@ -73,7 +73,7 @@ def _exit(code: int | None, **_: Any) -> None:
 
 
 for _command in (init, run_cmd, backfill, sources,  # crawl
-                 classify, explain, eval_cmd,  # analyse
+                 classify, explain, eval_cmd, train,  # analyse
                  signals, timeline, event, noise,  # query
                  digest, feed, deadlines, page,  # publish
                  daemon, doctor, demo):  # operate
