@@ -10,7 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.classify import classify, compile_debate, forget
-from monitor.classify.model import dump, fit, load_weights, weights_path, words_of
+from monitor.classify.model import (
+    dump,
+    fit,
+    load_weights,
+    pair_firsts,
+    weights_path,
+    words_of,
+)
 from monitor.cli import cli
 from monitor.config import load_debate
 from monitor.errors import ConfigError
@@ -62,7 +69,9 @@ def test_words_and_pairs():
     assert words_of(" urge ntia not to restrict ") == {
         "urge", "urge ntia", "ntia", "ntia not", "not", "not to", "to", "to restrict",
         "restrict"}
-    assert words_of(" a open weight 2024 ", {"open weight": 1.0}) == {"open weight"}
+    known = {"open weight": 1.0, "ban": 0.5}
+    assert words_of(" a open weight ban 2024 ", known, pair_firsts(known)) == {
+        "open weight", "ban"}
 
 
 def test_fit_learns_and_is_deterministic():

@@ -22,7 +22,7 @@ import ahocorasick
 from .. import __version__
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .extract import GATES, extract
-from .model import Weights, forget_weights, load_weights, words_of
+from .model import Weights, features, forget_weights, grounded, load_weights, pair_firsts, words_of
 from .stance import decide
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
@@ -135,6 +135,7 @@ class Matcher:
     group_bits: tuple[tuple[str, int], ...]
     cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
     model: Weights | None
+    firsts: frozenset[str]  # first words of the model's word pairs
     weights: dict[str, float]
     fr_types: dict[str, str]
     roles: dict[str, str]
@@ -235,7 +236,8 @@ def compile_debate(debate: Debate) -> Matcher:
         stance_bit=stance_bit, group_bits=group_bits,
         cue_names={c: f"cue:{c}" for t in debate.topics for c in (
             *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")},
-        model=model, weights={t.id: t.weight for t in debate.topics},
+        model=model, firsts=pair_firsts(model.words) if model else frozenset(),
+        weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
         version=version(debate) + (f".w{model.digest}" if model else ""))
     _COMPILED[key] = matcher
@@ -243,12 +245,21 @@ def compile_debate(debate: Debate) -> Matcher:
 
 
 def _scan(matcher: Matcher, folded: str, lowered: str
-          ) -> tuple[set[str], int, set[tuple[str, str]], list[tuple[int, int, tuple[str, ...]]]]:
+          ) -> tuple[set[str], int, set[tuple[str, str]]]:
+    """Return the cues found in the text, the OR of their masks and the entity gates open."""
+    return _scan_all(matcher, folded, lowered)[:3]
+
+
+Hit = tuple[int, int, tuple[str, ...]]  # a stance cue's start and end, and its cues
+
+
+def _scan_all(matcher: Matcher, folded: str, lowered: str
+              ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit]]:
     """Return the cues found in the text, the OR of their masks, the entity gates open and
     where each stance cue stands (start, end, cues)."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
-    stance: list[tuple[int, int, tuple[str, ...]]] = []
+    stance: list[Hit] = []
     stance_bit = matcher.stance_bit
     mask = 0
     for end, (cues, bits, opens, width) in matcher.automaton.iter(folded):
@@ -310,33 +321,6 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
     return level, f"source role '{role}'"
 
 
-# An AI word alone is no regulatory signal (a model launch says "open-weight" too): with
-# fitted weights, an item is relevant only when its score says so *and* it holds policy
-# evidence: a topic fired, a stance cue, or one of these entities. Otherwise its relevance
-# is held just under the threshold, and `monitor explain` says why.
-POLICY_ENTITIES = frozenset({"threshold", "docket", "rin", "executive_order", "eccn", "bill"})
-
-
-def _grounded(topics: list[TopicHit], stance_hits: list[tuple[int, int, tuple[str, ...]]],
-              entities: tuple[Entity, ...]) -> bool:
-    return bool(topics or stance_hits) or any(e.kind in POLICY_ENTITIES for e in entities)
-
-
-def features(matcher: Matcher, item: Item, cues: set[str], mask: int,
-             topics: list[TopicHit], entities: tuple[Entity, ...]) -> list[str]:
-    """Return the names of the model's features the item has (see model.py), words aside."""
-    names = [f"topic:{t.topic}" for t in topics]
-    names.extend({name for name, bit in matcher.group_bits if mask & bit})
-    cue_names = matcher.cue_names
-    names.extend(cue_names[c] for c in cues if c in cue_names)
-    names.extend({f"entity:{e.kind}" for e in entities})
-    names.append(f"kind:{item.kind}")
-    doc_type = item.extra.get("type")
-    if isinstance(doc_type, str) and doc_type:
-        names.append(f"type:{doc_type}")
-    return names
-
-
 def version(debate: Debate) -> str:
     """Return the classifier version recorded with each signal."""
     return f"{__version__}+{debate.id}.v{debate.version}.{debate.fingerprint}"
@@ -355,7 +339,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
     folded = _folded(lowered)
-    cues, mask, gates, stance_hits = _scan(matcher, folded, lowered)
+    cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
     entities = extract(text, item.extra, lowered, gates)
     for cue in _entity_cues(entities):
         cues.add(cue)
@@ -375,14 +359,16 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     names: list[str] = []
     words: set[str] = set()
     if model is not None or every_word:
-        names = features(matcher, item, cues, mask, topics, entities)
-        words = words_of(folded, None if every_word or model is None else model.words)
+        names = features(matcher.group_bits, matcher.cue_names, item, cues, mask, topics,
+                         entities)
+        words = (words_of(folded) if every_word or model is None
+                 else words_of(folded, model.words, matcher.firsts))
     if model is None:
         weights = matcher.weights
         relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
     else:
         relevance = round(model.score(names, words), 4)
-        if relevance >= debate.threshold and not _grounded(topics, stance_hits, entities):
+        if relevance >= debate.threshold and not grounded(topics, stance_hits, entities):
             relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0

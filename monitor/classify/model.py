@@ -18,13 +18,43 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..types import Entity, Item, TopicHit
 
 FORMAT = 1
+
+
+# An AI word alone is no regulatory signal (a model launch says "open-weight" too): with
+# fitted weights, an item is relevant only when its score says so *and* it holds policy
+# evidence: a topic fired, a stance cue, or one of these entities. Otherwise its relevance
+# is held just under the threshold, and `monitor explain` says why.
+POLICY_ENTITIES = frozenset({"threshold", "docket", "rin", "executive_order", "eccn", "bill"})
+
+
+def grounded(topics: Sequence[TopicHit], stance_hits: list[tuple[int, int, tuple[str, ...]]],
+              entities: tuple[Entity, ...]) -> bool:
+    """Return whether the item holds policy evidence (see POLICY_ENTITIES)."""
+    return bool(topics or stance_hits) or any(e.kind in POLICY_ENTITIES for e in entities)
+
+
+def features(group_bits: Sequence[tuple[str, int]], cue_names: Mapping[str, str], item: Item,
+             cues: set[str], mask: int, topics: Sequence[TopicHit],
+             entities: tuple[Entity, ...]) -> list[str]:
+    """Return the names of the model's features the item has (see model.py), words aside."""
+    names = [f"topic:{t.topic}" for t in topics]
+    names.extend({name for name, bit in group_bits if mask & bit})
+    names.extend(cue_names[c] for c in cues if c in cue_names)
+    names.extend({f"entity:{e.kind}" for e in entities})
+    names.append(f"kind:{item.kind}")
+    doc_type = item.extra.get("type")
+    if isinstance(doc_type, str) and doc_type:
+        names.append(f"type:{doc_type}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -39,14 +69,8 @@ class Weights:
 
     def score(self, names: Iterable[str], words: Iterable[str] = ()) -> float:
         """Return sigmoid(bias + the sum of the named features' and words' weights)."""
-        total = self.bias
-        get = self.features.get
-        for name in names:
-            total += get(name, 0.0)
-        known = self.words
-        for word in words:
-            total += known.get(word, 0.0)
-        return _sigmoid(total)
+        return _sigmoid(self.bias + sum(map(self.features.get, names, repeat(0.0)))
+                        + sum(map(self.words.get, words, repeat(0.0))))
 
     def contributions(self, names: Iterable[str], words: Iterable[str]
                       ) -> list[tuple[str, float]]:
@@ -63,21 +87,30 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def words_of(folded: str, known: dict[str, float] | None = None) -> set[str]:
-    """Return the text's `word:` features: its words and word pairs (only those in `known`,
-    when given, so classify looks up nothing it has no weight for)."""
+def words_of(folded: str, known: dict[str, float] | None = None,
+             firsts: frozenset[str] = frozenset()) -> set[str]:
+    """Return the text's `word:` features: its words and word pairs. With `known` (and the
+    first words of its pairs, `firsts`), only those the weights know, so classify builds and
+    looks up nothing it has no weight for."""
     tokens = folded.split()
+    if known is not None:
+        found = known.keys() & tokens
+        pairs = zip(tokens, tokens[1:], strict=False)
+        found.update(known.keys() & {f"{a} {b}" for a, b in pairs if a in firsts})
+        return found
     found = set()
     for i, tok in enumerate(tokens):
         if len(tok) < 2 or tok.isdigit():
             continue
-        if known is None or tok in known:
-            found.add(tok)
+        found.add(tok)
         if i + 1 < len(tokens):
-            pair = f"{tok} {tokens[i + 1]}"
-            if known is None or pair in known:
-                found.add(pair)
+            found.add(f"{tok} {tokens[i + 1]}")
     return found
+
+
+def pair_firsts(words: dict[str, float]) -> frozenset[str]:
+    """Return the first words of the word pairs among the weights."""
+    return frozenset(w.split(" ", 1)[0] for w in words if " " in w)
 
 
 def weights_path(debate_path: str) -> Path | None:
