@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classify import classify
+from .classify import classify, evidence
+from .classify.model import Weights, fit
 from .config import default_role
 from .errors import ConfigError
 from .types import KINDS, Debate, Item
@@ -24,6 +25,7 @@ class Label:
     summary: str = ""
     topics: tuple[str, ...] = ()
     source_kind: str = "feed"
+    stance: str = ""  # restrict, open or neutral; empty when not labelled
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,62 @@ class Report:
     items: int
     relevance: Score
     topics: dict[str, Score] = field(default_factory=dict)
+    stance: StanceScore | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"debate": self.debate, "version": self.version, "items": self.items,
-                "relevance": self.relevance.as_dict(),
-                "topics": {k: v.as_dict() for k, v in sorted(self.topics.items())}}
+        out = {"debate": self.debate, "version": self.version, "items": self.items,
+               "relevance": self.relevance.as_dict(),
+               "topics": {k: v.as_dict() for k, v in sorted(self.topics.items())}}
+        if self.stance is not None:
+            out["stance"] = self.stance.as_dict()
+        return out
+
+
+STANCES = ("restrict", "open", "neutral")
+
+
+@dataclass(frozen=True)
+class StanceScore:
+    """Stance against the labelled direction, on the rows that have one: accuracy, macro F1
+    over restrict/open/neutral, and the confusion table (labelled -> predicted -> count;
+    predictions include `unknown`)."""
+
+    confusion: dict[str, dict[str, int]]
+    misses: tuple[tuple[str, str, str], ...] = ()  # (title, labelled, predicted)
+
+    @property
+    def items(self) -> int:
+        return sum(sum(row.values()) for row in self.confusion.values())
+
+    @property
+    def accuracy(self) -> float:
+        right = sum(self.confusion[s].get(s, 0) for s in self.confusion)
+        return right / self.items if self.items else 0.0
+
+    def per_class(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for s in STANCES:
+            tp = self.confusion.get(s, {}).get(s, 0)
+            labelled = sum(self.confusion.get(s, {}).values())
+            predicted = sum(row.get(s, 0) for row in self.confusion.values())
+            p = tp / predicted if predicted else 0.0
+            r = tp / labelled if labelled else 0.0
+            out[s] = {"precision": round(p, 4), "recall": round(r, 4),
+                      "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+                      "support": labelled}
+        return out
+
+    @property
+    def macro_f1(self) -> float:
+        classes = [c for c in self.per_class().values() if c["support"]]
+        return sum(c["f1"] for c in classes) / len(classes) if classes else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "accuracy": round(self.accuracy, 4),
+                "macro_f1": round(self.macro_f1, 4), "per_class": self.per_class(),
+                "confusion": self.confusion,
+                "misses": [{"title": t, "labelled": g, "predicted": p}
+                           for t, g, p in self.misses]}
 
 
 def load_labels(path: str | Path) -> list[Label]:
@@ -86,7 +139,7 @@ def load_labels(path: str | Path) -> list[Label]:
         missing = [c for c in ("title", "relevant") if c not in columns]
         if missing:
             raise ConfigError("the header row needs the columns title and relevant "
-                              "(summary, topics and source_kind are optional)",
+                              "(summary, topics, stance and source_kind are optional)",
                               file=file, key=missing[0], line=1)
         labels = []
         try:
@@ -103,10 +156,14 @@ def load_labels(path: str | Path) -> list[Label]:
                                       line=line)
                 topics = tuple(t.strip() for t in (row.get("topics") or "").split(";")
                                if t.strip())
+                stance = (row.get("stance") or "").strip()
+                if stance and stance not in STANCES:
+                    raise ConfigError(f"stance must be one of: {', '.join(STANCES)} (or empty)",
+                                      file=file, entry=f"row {line}", key="stance", line=line)
                 labels.append(Label(row=line, title=(row.get("title") or "").strip(),
                                     relevant=relevant == "1",
                                     summary=(row.get("summary") or "").strip(),
-                                    topics=topics, source_kind=kind))
+                                    topics=topics, source_kind=kind, stance=stance))
         except csv.Error as e:
             raise ConfigError(f"not valid CSV: {e}", file=file, line=reader.line_num) from e
     if not labels:
@@ -123,14 +180,33 @@ def _score(pairs: Sequence[tuple[bool, bool, str]]) -> Score:
                  false_negatives=fn)
 
 
+def _item(label: Label) -> Item:
+    return Item(id=f"label:{label.row}", source_id="labels", guid=str(label.row), url="",
+                title=label.title, summary=label.summary, published=None,
+                kind=label.source_kind)
+
+
+def _stance(results: Sequence[tuple[Label, Any]]) -> StanceScore | None:
+    rows = [(lab, sig) for lab, sig in results if lab.stance]
+    if not rows:
+        return None
+    confusion: dict[str, dict[str, int]] = {s: {} for s in STANCES}
+    misses = []
+    for lab, sig in rows:
+        confusion[lab.stance][sig.stance] = confusion[lab.stance].get(sig.stance, 0) + 1
+        if sig.stance != lab.stance:
+            misses.append((lab.title, lab.stance, sig.stance))
+    return StanceScore(confusion={k: v for k, v in confusion.items() if v},
+                       misses=tuple(misses))
+
+
 def evaluate(labels: Sequence[Label], debate: Debate) -> Report:
-    """Return precision, recall and F1 for relevance and for every topic the labels use."""
+    """Return precision, recall and F1 for relevance and for every topic the labels use, and
+    stance accuracy, macro F1 and confusion on the rows labelled with a stance."""
     results = []
     for label in labels:
-        item = Item(id=f"label:{label.row}", source_id="labels", guid=str(label.row), url="",
-                    title=label.title, summary=label.summary, published=None,
-                    kind=label.source_kind)
-        results.append((label, classify(item, debate, default_role(label.source_kind))))
+        results.append((label, classify(_item(label), debate,
+                                        default_role(label.source_kind))))
     relevance = _score([(lab.relevant, sig.relevant, lab.title) for lab, sig in results])
     labelled_topics = sorted({t for lab, _ in results for t in lab.topics})
     topics = {}
@@ -140,4 +216,16 @@ def evaluate(labels: Sequence[Label], debate: Debate) -> Report:
              lab.title) for lab, sig in results])
     version = results[0][1].version if results else ""
     return Report(debate=debate.id, version=version, items=len(results), relevance=relevance,
-                  topics=topics)
+                  topics=topics, stance=_stance(results))
+
+
+def train(labels: Sequence[Label], debate: Debate, trained_on: str = "") -> Weights:
+    """Return relevance weights fitted to the labels over the debate's features (cue groups,
+    cues, topics, instruments, entities, source kind, document type, words and word pairs)."""
+    examples = []
+    for label in labels:
+        _, names, words = evidence(_item(label), debate, default_role(label.source_kind),
+                                   every_word=True)
+        examples.append((set(names) | {f"word:{w}" for w in words}, label.relevant))
+    return fit(examples, trained_on=trained_on)
+

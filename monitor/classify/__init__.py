@@ -22,6 +22,8 @@ import ahocorasick
 from .. import __version__
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .extract import GATES, extract
+from .model import Weights, features, forget_weights, grounded, load_weights, pair_firsts, words_of
+from .stance import decide
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 
@@ -126,20 +128,46 @@ class Matcher:
     topic_masks: tuple[tuple[int, int, int], ...]
     # per topic: its instruments, all its cues, and each cue's place in the definition
     topic_cues: tuple[tuple[frozenset[str], frozenset[str], dict[str, int]], ...]
-    stance_sets: tuple[tuple[str, frozenset[str]], ...]
-    stance_cues: frozenset[str]
+    side_of: dict[str, str]  # stance cue -> restrict, open or neutral
+    stance_bit: int
+    # each cue group's feature name and bit (groups written alike in several topics share
+    # one name, so their evidence counts once)
+    group_bits: tuple[tuple[str, int], ...]
+    cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
+    model: Weights | None
+    firsts: frozenset[str]  # first words of the model's word pairs
     weights: dict[str, float]
     fr_types: dict[str, str]
     roles: dict[str, str]
     version: str
 
 
-_COMPILED: dict[tuple[str, str], Matcher] = {}
+_COMPILED: dict[tuple[str, str, str], Matcher] = {}
 
 
-def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...]]:
+def forget() -> None:
+    """Drop every compiled debate and loaded weights (after `monitor train` wrote new ones)."""
+    _COMPILED.clear()
+    forget_weights()
+
+
+def _group_name(named: dict[frozenset[str], str], group: frozenset[str], name: str) -> str:
+    """Return the feature name of a cue group: that of an earlier group sharing at least 60%
+    of its cues (the "is about an AI model" groups of several topics are one piece of
+    evidence, not several), else its own."""
+    for seen, seen_name in named.items():
+        if len(seen & group) >= 0.6 * len(seen | group):
+            return seen_name
+    named[group] = name
+    return name
+
+
+def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...], int,
+                                    tuple[tuple[str, int], ...]]:
     mask_of: dict[str, int] = defaultdict(int)
     topic_masks = []
+    group_bits = []
+    named: dict[frozenset[str], str] = {}  # groups alike in several topics: one feature
     bit = 1
     for topic in debate.topics:
         exclude, bit = bit, bit << 1
@@ -149,22 +177,35 @@ def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], 
         for cue in topic.instruments:
             mask_of[cue] |= instruments
         groups = 0
-        for group in topic.groups:
+        for n, group in enumerate(topic.groups, 1):
             for cue in group:
                 mask_of[cue] |= bit
             groups |= bit
+            name = _group_name(named, frozenset(group), f"group:{topic.id}.{n}")
+            group_bits.append((name, bit))
             bit <<= 1
         topic_masks.append((exclude, instruments, groups))
-    return dict(mask_of), tuple(topic_masks)
+    # A group shared (alike) by several topics only says "this is about AI": evidence that
+    # stacks up once per topic and lets an AI product launch look relevant. Those groups'
+    # cues are features on their own; the groups are not.
+    uses: dict[str, int] = defaultdict(int)
+    for name, _ in group_bits:
+        uses[name] += 1
+    group_bits = [(name, bit) for name, bit in group_bits if uses[name] == 1]
+    stance_bit = bit
+    for _, cues in debate.stance:
+        for cue in cues:
+            mask_of[cue] |= stance_bit
+    return dict(mask_of), tuple(topic_masks), stance_bit, tuple(group_bits)
 
 
 def compile_debate(debate: Debate) -> Matcher:
     """Return the debate's matcher (built once per definition)."""
-    key = (debate.id, debate.fingerprint)
+    key = (debate.id, debate.fingerprint, debate.path)  # the weights live beside the path
     matcher = _COMPILED.get(key)
     if matcher is not None:
         return matcher
-    mask_of, topic_masks = _masks(debate)
+    mask_of, topic_masks, stance_bit, group_bits = _masks(debate)
     cues_of: dict[str, list[str]] = defaultdict(list)
     regexes = []
     for cue in sorted(debate.cues()):
@@ -180,8 +221,9 @@ def compile_debate(debate: Debate) -> Matcher:
         mask = 0
         for cue in written:
             mask |= mask_of.get(cue, 0)
-        automaton.add_word(word, (written, mask, GATES.get(word, ())))
+        automaton.add_word(word, (written, mask, GATES.get(word, ()), len(word)))
     automaton.make_automaton()
+    model = load_weights(debate.path)
     topic_cues = []
     for topic in debate.topics:
         order = {c: i for i, c in enumerate(dict.fromkeys(
@@ -190,10 +232,14 @@ def compile_debate(debate: Debate) -> Matcher:
     matcher = Matcher(
         automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
-        stance_sets=tuple((name, frozenset(c)) for name, c in debate.stance),
-        stance_cues=frozenset(c for _, cues in debate.stance for c in cues),
-        weights={t.id: t.weight for t in debate.topics}, fr_types=dict(debate.fr_types),
-        roles=dict(debate.roles), version=version(debate))
+        side_of={c: name for name, cues in debate.stance for c in cues},
+        stance_bit=stance_bit, group_bits=group_bits,
+        cue_names={c: f"cue:{c}" for t in debate.topics for c in (
+            *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")},
+        model=model, firsts=pair_firsts(model.words) if model else frozenset(),
+        weights={t.id: t.weight for t in debate.topics},
+        fr_types=dict(debate.fr_types), roles=dict(debate.roles),
+        version=version(debate) + (f".w{model.digest}" if model else ""))
     _COMPILED[key] = matcher
     return matcher
 
@@ -201,20 +247,34 @@ def compile_debate(debate: Debate) -> Matcher:
 def _scan(matcher: Matcher, folded: str, lowered: str
           ) -> tuple[set[str], int, set[tuple[str, str]]]:
     """Return the cues found in the text, the OR of their masks and the entity gates open."""
+    return _scan_all(matcher, folded, lowered)[:3]
+
+
+Hit = tuple[int, int, tuple[str, ...]]  # a stance cue's start and end, and its cues
+
+
+def _scan_all(matcher: Matcher, folded: str, lowered: str
+              ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit]]:
+    """Return the cues found in the text, the OR of their masks, the entity gates open and
+    where each stance cue stands (start, end, cues)."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
+    stance: list[Hit] = []
+    stance_bit = matcher.stance_bit
     mask = 0
-    for _, (cues, bits, opens) in matcher.automaton.iter(folded):
+    for end, (cues, bits, opens, width) in matcher.automaton.iter(folded):
         if cues:
             found.update(cues)
             mask |= bits
+            if bits & stance_bit:
+                stance.append((end - width + 1, end, cues))
         if opens:
             gates.update(opens)
     for cue, pattern in matcher.regexes:
         if pattern.search(lowered):
             found.add(cue)
             mask |= matcher.mask_of.get(cue, 0)
-    return found, mask, gates
+    return found, mask, gates, stance
 
 
 def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
@@ -261,20 +321,6 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
     return level, f"source role '{role}'"
 
 
-def _stance(matcher: Matcher, cues: set[str]) -> tuple[str, tuple[str, ...]]:
-    if matcher.stance_cues.isdisjoint(cues):
-        return "unknown", ()
-    hits = [(name, sorted(stance_cues & cues)) for name, stance_cues in matcher.stance_sets]
-    fired = tuple(f"{name}: {c}" for name, h in hits for c in h)
-    counts = {name: len(h) for name, h in hits}
-    restrict, open_ = counts.get("restrict", 0), counts.get("open", 0)
-    if restrict > open_:
-        return "restrict", fired
-    if open_ > restrict:
-        return "open", fired
-    return "neutral", fired  # only neutral cues, or both sides equally
-
-
 def version(debate: Debate) -> str:
     """Return the classifier version recorded with each signal."""
     return f"{__version__}+{debate.id}.v{debate.version}.{debate.fingerprint}"
@@ -282,10 +328,18 @@ def version(debate: Debate) -> str:
 
 def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     """Return the item's signal: relevance, topics with their cues, stance, authority, entities."""
+    return evidence(item, debate, role)[0]
+
+
+def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False
+             ) -> tuple[Signal, list[str], set[str]]:
+    """Return the item's signal, its model features and its words (for explain and train:
+    with every_word, all its words and word pairs, not only those the weights know)."""
     matcher = compile_debate(debate)
     text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
-    cues, mask, gates = _scan(matcher, _folded(lowered), lowered)
+    folded = _folded(lowered)
+    cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
     entities = extract(text, item.extra, lowered, gates)
     for cue in _entity_cues(entities):
         cues.add(cue)
@@ -301,12 +355,29 @@ def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
             fired = sorted(cues & (all_cues if all_groups else instrument_cues),
                            key=order.__getitem__)
             topics.append(TopicHit(topic=debate.topics[i].id, cues=tuple(fired)))
-    weights = matcher.weights
-    relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
-    stance, stance_cues = _stance(matcher, cues)
+    model = matcher.model
+    names: list[str] = []
+    words: set[str] = set()
+    if model is not None or every_word:
+        names = features(matcher.group_bits, matcher.cue_names, item, cues, mask, topics,
+                         entities)
+        words = (words_of(folded) if every_word or model is None
+                 else words_of(folded, model.words, matcher.firsts))
+    if model is None:
+        weights = matcher.weights
+        relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
+    else:
+        relevance = round(model.score(names, words), 4)
+        if relevance >= debate.threshold and not grounded(topics, stance_hits, entities):
+            relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
+    relevant = relevance >= debate.threshold
+    title_end = len(fold(item.title)) if stance_hits else 0
+    stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of, item.extra,
+                                 relevant)
     authority, why = _authority(item, role, debate, matcher, cues)
-    return Signal(
+    signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,
-        relevant=relevance >= debate.threshold, topics=tuple(topics), stance=stance,
+        relevant=relevant, topics=tuple(topics), stance=stance,
         stance_cues=stance_cues, authority=authority, authority_reason=why,
         entities=entities, threshold=debate.threshold)
+    return signal, names, words

@@ -19,7 +19,7 @@ import click
 
 from .. import logs
 from .alerts import alerts
-from .analyse import classify, eval_cmd, explain
+from .analyse import classify, eval_cmd, explain, train
 from .context import (
     EXIT_LOCKED,
     EXIT_OK,
@@ -82,7 +82,7 @@ def _exit(code: int | None, **_: Any) -> None:
 
 
 for _command in (init, run_cmd, backfill, sources,  # crawl
-                 classify, explain, eval_cmd,  # analyse
+                 classify, explain, eval_cmd, train,  # analyse
                  instruments, outlook,  # instruments
                  signals, timeline, event, noise,  # query
                  digest, feed, deadlines, page,  # publish

@@ -1,4 +1,4 @@
-"""Commands about the classifier: classify, explain, and eval against labels."""
+"""Commands about the classifier: classify, explain, eval against labels, and train."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .context import (
 )
 
 if TYPE_CHECKING:
-    from ..evaluate import Score
+    from ..evaluate import Score, StanceScore
 
 
 @click.command()
@@ -90,6 +90,8 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
             "relevance": sig.relevance, "threshold": sig.threshold, "relevant": sig.relevant,
             "topics": [{"topic": t.topic, "weight": weights[t.topic], "cues": list(t.cues)}
                        for t in sig.topics],
+            "bias": found.bias,
+            "contributions": [{"feature": f, "weight": w} for f, w in found.contributions],
             "stance": sig.stance, "stance_cues": list(sig.stance_cues),
             "authority": sig.authority, "authority_reason": sig.authority_reason,
             "entities": [_entity_json(e) for e in sig.entities]}, indent=2))
@@ -99,7 +101,13 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
     echo(f"  {item.url or '(no link)'}  {item.published or 'undated'}  "
                f"source {item.source_id}")
     echo(f"relevance {sig.relevance:.3f} (threshold {sig.threshold}): {verdict}")
-    if not sig.topics:
+    if found.bias is not None:
+        total = found.bias + sum(w for _, w in found.contributions)
+        echo(f"  score {total:+.3f} = bias {found.bias:+.3f} + the features below; "
+             "relevance = 1 / (1 + e^-score)")
+        for feature, weight in found.contributions:
+            echo(f"  {weight:+8.3f}  {feature}")
+    elif not sig.topics:
         echo("  no topic fired: every topic needs a cue from each of its groups")
     for t in sig.topics:
         echo(f"  topic {t.topic} (weight {weights[t.topic]}): {', '.join(t.cues)}")
@@ -124,8 +132,9 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
     """Measure the debate definition on labelled items: precision, recall, F1.
 
     LABELS.csv has a header row; title and relevant (1 or 0) are required, summary,
-    topics (ids separated by ';') and source_kind are optional. Prints the scores for
-    relevance and for each topic in the labels, then the misses by title.
+    topics (ids separated by ';'), stance (restrict, open, neutral) and source_kind are
+    optional. Prints the scores for relevance and for each topic in the labels, the misses
+    by title, and, for rows with a stance, its accuracy, macro F1 and confusion table.
 
     Example: monitor eval tests/data/labels.csv
     """
@@ -160,3 +169,67 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
         echo(f"false positive: {title}")
     for title in report.relevance.false_negatives:
         echo(f"false negative: {title}")
+    if report.stance is not None:
+        _stance_table(report.stance)
+
+
+def _stance_table(st: StanceScore) -> None:
+    echo(f"stance on {st.items} labelled items: accuracy {st.accuracy:.3f}, "
+         f"macro F1 {st.macro_f1:.3f}")
+    predicted = ("restrict", "open", "neutral", "unknown")
+    corner = "labelled / predicted"
+    echo(f"{corner:<22}" + "".join(f"{p:>10}" for p in predicted)
+         + f"{'precision':>11}{'recall':>8}{'f1':>7}")
+    per = st.per_class()
+    for label in ("restrict", "open", "neutral"):
+        row = st.confusion.get(label, {})
+        c = per[label]
+        echo(f"{label:<22}" + "".join(f"{row.get(p, 0):>10}" for p in predicted)
+             + f"{c['precision']:>11.3f}{c['recall']:>8.3f}{c['f1']:>7.3f}")
+    for title, labelled, got in st.misses:
+        echo(f"stance miss: {labelled} read as {got}: {title}")
+
+
+@click.command("train")
+@click.argument("labels", type=click.Path(dir_okay=False))
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="Write the weights here instead of beside the debate definition.")
+@pass_ctx
+def train(ctx: Context, labels: str, out: str | None) -> None:
+    """Fit the relevance weights to labelled items and write them beside the debate.
+
+    LABELS.csv is read as for `eval` (title and relevant required). The weights are a
+    linear model over the debate's own features (cue groups, cues, topics, instruments,
+    entities, source kind, document type) and the words and word pairs of the labelled
+    text; they are written as plain JSON to <debate>.weights.json beside the debate file
+    (or --out), where `classify` reads them. Then measure on labels you did not train on:
+    `monitor eval`. Never train on the frozen test part.
+
+    Example: monitor train tests/data/labelset/dev.csv
+    """
+    from pathlib import Path
+
+    from ..classify import forget
+    from ..classify.model import dump, weights_path
+    from ..evaluate import load_labels
+    from ..evaluate import train as fit_weights
+
+    with errors():
+        config = ctx.config()
+        debate = config.debate
+        assert debate is not None
+        rows = load_labels(labels)
+        target = Path(out) if out else weights_path(debate.path)
+        if target is None:
+            raise ConfigError("the debate has no file to write weights beside; give --out",
+                              key="debate")
+        weights = fit_weights(rows, debate, trained_on=Path(labels).name)
+        try:
+            target.write_text(dump(weights), encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot write: {e.strerror or e}", file=str(target)) from e
+        forget()
+    echo(f"trained on {len(rows)} labelled items "
+         f"({sum(r.relevant for r in rows)} relevant): {len(weights.features)} feature and "
+         f"{len(weights.words)} word weights, bias {weights.bias:.3f}")
+    echo(f"wrote {target}")

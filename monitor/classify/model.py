@@ -1,0 +1,200 @@
+"""Relevance as soft evidence: a linear model over explainable features. Pure, no libraries.
+
+Every feature is a name an analyst can read: `topic:T` (a topic fired by its cue groups or
+instruments), `group:T.N` (one cue group of a topic matched), `cue:PHRASE` (one debate cue),
+`entity:KIND`, `kind:SOURCE_KIND`, `type:FR_TYPE`, and `word:W` / `word:W1 W2` (a word or word
+pair of the text that the fitted weights know). relevance = sigmoid(bias + sum of the weights
+of the features present), so evidence adds up: no one missing word sinks an item, and no one
+AI word makes it relevant.
+
+The weights are plain JSON shipped beside the debate (`<debate>.weights.json`), fitted by
+`monitor train LABELS.csv` (fit() here: L2-regularised logistic regression by gradient
+descent, deterministic). Without a weights file the classifier keeps the definition's own
+rule (1 - product of fired topics' (1 - weight)).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..types import Entity, Item, TopicHit
+
+FORMAT = 1
+
+
+# An AI word alone is no regulatory signal (a model launch says "open-weight" too): with
+# fitted weights, an item is relevant only when its score says so *and* it holds policy
+# evidence: a topic fired, a stance cue, or one of these entities. Otherwise its relevance
+# is held just under the threshold, and `monitor explain` says why.
+POLICY_ENTITIES = frozenset({"threshold", "docket", "rin", "executive_order", "eccn", "bill"})
+
+
+def grounded(topics: Sequence[TopicHit], stance_hits: list[tuple[int, int, tuple[str, ...]]],
+              entities: tuple[Entity, ...]) -> bool:
+    """Return whether the item holds policy evidence (see POLICY_ENTITIES)."""
+    return bool(topics or stance_hits) or any(e.kind in POLICY_ENTITIES for e in entities)
+
+
+def features(group_bits: Sequence[tuple[str, int]], cue_names: Mapping[str, str], item: Item,
+             cues: set[str], mask: int, topics: Sequence[TopicHit],
+             entities: tuple[Entity, ...]) -> list[str]:
+    """Return the names of the model's features the item has (see model.py), words aside."""
+    names = [f"topic:{t.topic}" for t in topics]
+    names.extend({name for name, bit in group_bits if mask & bit})
+    names.extend(cue_names[c] for c in cues if c in cue_names)
+    names.extend({f"entity:{e.kind}" for e in entities})
+    names.append(f"kind:{item.kind}")
+    doc_type = item.extra.get("type")
+    if isinstance(doc_type, str) and doc_type:
+        names.append(f"type:{doc_type}")
+    return names
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fitted weights: the bias, each feature's weight, and where they came from."""
+
+    bias: float
+    features: dict[str, float]
+    words: dict[str, float] = field(default_factory=dict)  # "w" or "w1 w2" -> weight
+    trained_on: str = ""
+    digest: str = ""
+
+    def score(self, names: Iterable[str], words: Iterable[str] = ()) -> float:
+        """Return sigmoid(bias + the sum of the named features' and words' weights)."""
+        return _sigmoid(self.bias + sum(map(self.features.get, names, repeat(0.0)))
+                        + sum(map(self.words.get, words, repeat(0.0))))
+
+    def contributions(self, names: Iterable[str], words: Iterable[str]
+                      ) -> list[tuple[str, float]]:
+        """Return each present feature's weight (words as `word:W`), largest effect first."""
+        found = [(n, self.features[n]) for n in set(names) if n in self.features]
+        found += [(f"word:{w}", self.words[w]) for w in set(words) if w in self.words]
+        return sorted(found, key=lambda nw: (-abs(nw[1]), nw[0]))
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def words_of(folded: str, known: dict[str, float] | None = None,
+             firsts: frozenset[str] = frozenset()) -> set[str]:
+    """Return the text's `word:` features: its words and word pairs. With `known` (and the
+    first words of its pairs, `firsts`), only those the weights know, so classify builds and
+    looks up nothing it has no weight for."""
+    tokens = folded.split()
+    if known is not None:
+        found = known.keys() & tokens
+        pairs = zip(tokens, tokens[1:], strict=False)
+        found.update(known.keys() & {f"{a} {b}" for a, b in pairs if a in firsts})
+        return found
+    found = set()
+    for i, tok in enumerate(tokens):
+        if len(tok) < 2 or tok.isdigit():
+            continue
+        found.add(tok)
+        if i + 1 < len(tokens):
+            found.add(f"{tok} {tokens[i + 1]}")
+    return found
+
+
+def pair_firsts(words: dict[str, float]) -> frozenset[str]:
+    """Return the first words of the word pairs among the weights."""
+    return frozenset(w.split(" ", 1)[0] for w in words if " " in w)
+
+
+def weights_path(debate_path: str) -> Path | None:
+    """Return the weights file beside a debate definition file (None without a path)."""
+    if not debate_path:
+        return None
+    path = Path(debate_path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".weights.json")
+
+
+_LOADED: dict[str, Weights | None] = {}
+
+
+def forget_weights() -> None:
+    """Forget the weights read so far, so the next load reads the files again."""
+    _LOADED.clear()
+
+
+def load_weights(debate_path: str) -> Weights | None:
+    """Return the weights shipped beside the debate file; None if there are none.
+    Raise ConfigError naming the file when it is not a weights file."""
+    if debate_path in _LOADED:
+        return _LOADED[debate_path]
+    path = weights_path(debate_path)
+    weights = None
+    if path is not None and path.is_file():
+        try:
+            raw = path.read_bytes()
+            data = json.loads(raw)
+            if data.get("format") != FORMAT:
+                raise ConfigError(f"weights format must be {FORMAT}", file=str(path),
+                                  key="format")
+            weights = Weights(
+                bias=float(data["bias"]),
+                features={str(k): float(v) for k, v in data["features"].items()},
+                words={str(k): float(v) for k, v in data.get("words", {}).items()},
+                trained_on=str(data.get("trained_on", "")),
+                digest=hashlib.sha256(raw).hexdigest()[:10])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"not a weights file: {e}", file=str(path)) from e
+    _LOADED[debate_path] = weights
+    return weights
+
+
+def dump(weights: Weights) -> str:
+    """Return the weights as the JSON text `load_weights` reads (sorted, stable)."""
+    return json.dumps({
+        "format": FORMAT, "trained_on": weights.trained_on, "bias": round(weights.bias, 6),
+        "features": {k: round(v, 6) for k, v in sorted(weights.features.items())},
+        "words": {k: round(v, 6) for k, v in sorted(weights.words.items())},
+    }, indent=1, ensure_ascii=False) + "\n"
+
+
+def fit(examples: Sequence[tuple[set[str], bool]], *, l2: float = 0.002,
+        l2_words: float = 0.02, epochs: int = 1500, rate: float = 1.0,
+        min_count: int = 3, trained_on: str = "") -> Weights:
+    """Return logistic-regression weights fitted to (feature names, label) examples.
+
+    Word features seen in fewer than `min_count` examples are dropped; words are
+    regularised harder than the definition's own features (cues, groups, topics), so the
+    model leans on what analysts wrote and uses words to break ties. Full-batch gradient
+    descent from zero: the same examples always give the same weights."""
+    counts: dict[str, int] = {}
+    for names, _ in examples:
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    keep = {n for n, c in counts.items() if c >= (min_count if n.startswith("word:") else 1)}
+    rows = [([n for n in present if n in keep], 1.0 if label else 0.0)
+            for present, label in examples]
+    w: dict[str, float] = dict.fromkeys(keep, 0.0)
+    bias = 0.0
+    n = max(len(rows), 1)
+    for _ in range(epochs):
+        grad: dict[str, float] = {}
+        gbias = 0.0
+        for kept, y in rows:
+            err = _sigmoid(bias + sum(w[k] for k in kept)) - y
+            gbias += err
+            for k in kept:
+                grad[k] = grad.get(k, 0.0) + err
+        bias -= rate * gbias / n
+        for k in w:
+            penalty = l2_words if k.startswith("word:") else l2
+            w[k] -= rate * (grad.get(k, 0.0) / n + penalty * w[k])
+    features = {k: v for k, v in w.items() if abs(v) >= 1e-3 and not k.startswith("word:")}
+    words = {k[5:]: v for k, v in w.items() if abs(v) >= 1e-3 and k.startswith("word:")}
+    return Weights(bias=bias, features=features, words=words, trained_on=trained_on)

@@ -1,0 +1,92 @@
+"""Stance: the direction an item pushes or reports, read with negation. Pure.
+
+Each stance cue found in the text votes for its side (`restrict`, `open`, `neutral`); a cue
+in the title votes twice, since a headline says what the item does. A `restrict` cue with a
+negation or a reversal among the few words before it ("urges NTIA *not to restrict*",
+"*does not warrant* restrictions", "*rescinds* the export controls", "*vetoes* the ban")
+votes `open` instead, and an `open` cue so negated votes `restrict`. An item whose title
+asks, explains or reports a debate ("request for comment", "explained", "debate") at least
+as loudly as it names a side is `neutral`. With no cue at all, an official document is read
+by what it does: a proposed or final rule adds duties (`restrict`); another relevant item
+reports without taking a side (`neutral`); an item that is not relevant stays `unknown`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+# Words that turn the cue after them around (within WINDOW words before it).
+NEGATORS = frozenset((
+    "not", "no", "never", "nor", "without", "against", "oppose", "opposes", "opposed",
+    "opposing", "opposition", "refrain", "refrains", "refraining", "reject", "rejects",
+    "rejected", "rejecting", "resist", "resists", "resisting", "veto", "vetoes", "vetoed",
+    "vetoing", "rescind", "rescinds", "rescinded", "rescinding", "rescission", "revoke",
+    "revokes", "revoked", "revoking", "revocation", "repeal", "repeals", "repealed",
+    "repealing", "lift", "lifts", "lifted", "lifting", "scrap", "scraps", "scrapped",
+    "kill", "kills", "killed", "strike", "strikes", "struck", "strip", "strips", "stripped",
+    "ending", "ends", "ended", "removing", "remove", "removes", "removed", "unwarranted",
+    "premature", "futile", "futility", "instead", "rather", "than", "doesn", "unnecessary",
+    "overturn", "overturns", "overturned", "withdraw", "withdraws", "withdrawn", "withdrew",
+))
+WINDOW = 6
+# Verdicts that, right after a cue, say the speaker is against it ("export controls on open
+# models will not win the AI race", "restricting access may undermine safety").
+VERDICTS = frozenset((
+    "not", "fail", "fails", "failed", "undermine", "undermines", "backfire", "backfires",
+    "futile", "futility", "won", "counterproductive", "harm", "harms", "hurt", "hurts",
+    "stifle", "stifles",
+))
+AFTER = 6
+RULE_TYPES = frozenset({"Rule", "Proposed Rule"})
+FLIP = {"restrict": "open", "open": "restrict", "neutral": "neutral"}
+
+
+def _negated(folded: str, start: int, end: int) -> bool:
+    before = folded[max(0, start - 60):start].split()[-WINDOW:]
+    if any(word in NEGATORS for word in before):
+        return True
+    after = folded[end:end + 80].split()[:AFTER]
+    for i, word in enumerate(after):  # "not just chips", "not only" are no verdict
+        if word in VERDICTS and after[i + 1:i + 2] not in (["just"], ["only"]):
+            return True
+    return False
+
+
+def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,
+           side_of: Mapping[str, str], extra: Mapping[str, object], relevant: bool
+           ) -> tuple[str, tuple[str, ...]]:
+    """Return the stance and the evidence behind it ("restrict: ban", "open: not ...").
+
+    hits: (start, end) offsets in the folded text and the stance cues written that way."""
+    votes = {"restrict": 0, "open": 0, "neutral": 0}
+    title_votes = {"restrict": 0, "open": 0, "neutral": 0}
+    fired: list[str] = []
+    for start, end, cues in hits:
+        negated = _negated(folded, start, end)
+        for cue in cues:
+            side = side_of[cue]
+            if negated and side != "neutral":
+                side = FLIP[side]
+                fired.append(f"{side}: not '{cue}'")
+            else:
+                fired.append(f"{side}: {cue}")
+            weight = 2 if start < title_end else 1
+            votes[side] += weight
+            if start < title_end:
+                title_votes[side] += 1
+    evidence = tuple(dict.fromkeys(fired))
+    if title_votes["neutral"] >= max(title_votes["restrict"], title_votes["open"], 1):
+        return "neutral", evidence  # the headline asks, explains or reports a debate
+    restrict, open_ = votes["restrict"], votes["open"]
+    if restrict > open_:
+        return "restrict", evidence
+    if open_ > restrict:
+        return "open", evidence
+    if restrict or votes["neutral"]:
+        return "neutral", evidence  # both sides equally, or only neutral cues
+    doc_type = extra.get("type")
+    if relevant and isinstance(doc_type, str) and doc_type in RULE_TYPES:
+        return "restrict", (f"restrict: a {doc_type.lower()} adds duties",)
+    if relevant:
+        return "neutral", ("neutral: relevant, and no side named",)
+    return "unknown", ()

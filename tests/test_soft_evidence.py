@@ -1,0 +1,163 @@
+"""Relevance from fitted weights, stance read with negation, and eval's stance scores."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.classify import classify, compile_debate, forget
+from monitor.classify.model import (
+    dump,
+    fit,
+    load_weights,
+    pair_firsts,
+    weights_path,
+    words_of,
+)
+from monitor.cli import cli
+from monitor.config import load_debate
+from monitor.errors import ConfigError
+from monitor.evaluate import evaluate, load_labels
+from monitor.types import Item
+
+DEBATE = load_debate("open-weights")
+SHIPPED = Path(DEBATE.path)
+
+
+def item(title: str, summary: str = "", kind: str = "feed", **extra) -> Item:
+    return Item(id="t:1", source_id="t", guid="1", url="", title=title, summary=summary,
+                published=None, kind=kind, extra=extra)
+
+
+# Real headlines and first sentences (tests/data/labelset), and the issue's own example.
+@pytest.mark.parametrize(("title", "summary", "stance"), [
+    ("Export Controls on Open-Source Models Will Not Win the AI Race", "", "open"),
+    ("US Expands AI Export Controls to Model Weights, Not Just Chips",
+     "The US has expanded export controls from just computer chips to now include AI model "
+     "weights, which may be seen as important as missile software.", "restrict"),
+    ("NTIA Report — Dual-Use Foundation Models with Widely Available Weights",
+     "NTIA's open-weights report concluded that the federal government should monitor — but "
+     "not currently restrict — the public release of advanced AI model weights.", "open"),
+    ("There Is No General First Amendment Right to Distribute Machine-Learning Model Weights",
+     "", "restrict"),
+    ("Comment urging NTIA not to restrict open models", "", "open"),
+    ("Governor Newsom vetoes California's frontier-AI safety bill SB 1047", "", "open"),
+    ("Commerce opens comments on regulating certain influential AI models", "", "neutral"),
+])
+def test_stance_reads_negation(title, summary, stance):
+    sig = classify(item(title, summary), DEBATE)
+    assert sig.stance == stance, sig.stance_cues
+
+
+def test_negated_cue_is_shown_as_such():
+    sig = classify(item("Comment urging NTIA not to restrict open models"), DEBATE)
+    assert "open: not 'restrict'" in sig.stance_cues
+
+
+def test_a_relevant_proposed_rule_without_cues_restricts():
+    sig = classify(item("Establishment of Reporting Requirements for the Development of "
+                        "Advanced Artificial Intelligence Models and Computing Clusters",
+                        type="Proposed Rule"), DEBATE)
+    assert sig.relevant and sig.stance == "restrict"
+
+
+def test_words_and_pairs():
+    assert words_of(" urge ntia not to restrict ") == {
+        "urge", "urge ntia", "ntia", "ntia not", "not", "not to", "to", "to restrict",
+        "restrict"}
+    known = {"open weight": 1.0, "ban": 0.5}
+    assert words_of(" a open weight ban 2024 ", known, pair_firsts(known)) == {
+        "open weight", "ban"}
+
+
+def test_fit_learns_and_is_deterministic():
+    examples = [({"cue:open weight", "word:ban"}, True), ({"cue:ai"}, False),
+                ({"cue:open weight"}, True), ({"cue:ai", "word:ban"}, False)] * 3
+    one, two = fit(examples, epochs=300), fit(examples, epochs=300)
+    assert one == two
+    assert one.score(["cue:open weight"]) > 0.5 > one.score(["cue:ai"])
+    assert one.features["cue:open weight"] > 0 > one.features["cue:ai"]
+
+
+@pytest.fixture
+def debate_copy(tmp_path):
+    target = tmp_path / "copy.yaml"
+    shutil.copy(SHIPPED, target)
+    return target
+
+
+def test_weights_beside_the_debate_decide_relevance(debate_copy):
+    assert weights_path(str(debate_copy)) == debate_copy.with_name("copy.weights.json")
+    without = load_debate(str(debate_copy))
+    text = item("Open-weight models", "NTIA asks whether to restrict them")
+    rule = classify(text, without)
+    weights = fit([({"cue:open weight"}, True), (set(), False)] * 4, epochs=300)
+    debate_copy.with_name("copy.weights.json").write_text(dump(weights))
+    forget()  # weights are read once per definition; `monitor train` does this too
+    fitted = load_debate(str(debate_copy))
+    sig = classify(text, fitted)
+    assert compile_debate(fitted).model is not None
+    assert sig.version != rule.version and ".w" in sig.version
+    assert sig.relevance == round(weights.score(_names(text, fitted)), 4)
+
+
+def _names(text: Item, debate) -> list[str]:
+    from monitor.classify import evidence
+    return evidence(text, debate)[1]
+
+
+def test_bad_weights_file_names_the_file(debate_copy):
+    bad = debate_copy.with_name("copy.weights.json")
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError) as caught:
+        load_weights(str(debate_copy))
+    assert str(bad) in str(caught.value)
+
+
+def test_eval_reports_stance(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "title,relevant,summary,topics,stance\n"
+        "Export Controls on Open-Source Models Will Not Win the AI Race,1,,"
+        "weight_export_controls,open\n"
+        "Senator Hawley Proposes Jail Time For People Who Download DeepSeek,1,,"
+        "national_security,restrict\n"
+        "NTIA Solicits Comments on Open-Weight AI Models,1,,open_weight_restrictions,neutral\n"
+        "Development of a National Spectrum Strategy,0,,,\n", encoding="utf-8")
+    report = evaluate(load_labels(path), DEBATE)
+    assert report.stance is not None and report.stance.items == 3
+    data = report.as_dict()["stance"]
+    assert set(data) >= {"accuracy", "macro_f1", "per_class", "confusion"}
+    assert set(data["per_class"]) == {"restrict", "open", "neutral"}
+    assert 0.0 <= data["accuracy"] <= 1.0
+
+
+def test_eval_rejects_a_bad_stance(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("title,relevant,stance\nx,1,angry\n")
+    with pytest.raises(ConfigError) as caught:
+        load_labels(path)
+    assert "stance must be one of" in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_train_command_writes_weights_that_eval_uses(tmp_path):
+    debate = tmp_path / "mine.yaml"
+    shutil.copy(SHIPPED, debate)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"debate: {debate}\nsources: []\n")
+    labels = Path(__file__).resolve().parent / "data" / "labels.csv"
+    runner = CliRunner()
+    base = ["--db", str(tmp_path / "m.db"), "--sources", str(sources)]
+    result = runner.invoke(cli, [*base, "train", str(labels)])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "mine.weights.json"
+    assert written.is_file() and "wrote" in result.output
+    data = json.loads(written.read_text())
+    assert data["format"] == 1 and data["features"] and data["trained_on"] == "labels.csv"
+    result = runner.invoke(cli, [*base, "eval", str(labels), "--json"])
+    assert result.exit_code == 0, result.output
+    assert ".w" in json.loads(result.output)["version"]
