@@ -297,7 +297,9 @@ def test_markdown_digest_links_only_to_the_items_urls(hostile) -> None:
 COMMANDS = [["signals", "--since", "all"], ["signals", "--since", "all", "--format", "csv"],
             ["timeline", "--since", "all"], ["deadlines", "--days", "3650"],
             ["digest", "--since", "all", "--format", "text"],
-            ["digest", "--since", "all", "--format", "md"], ["sources"]]
+            ["digest", "--since", "all", "--format", "md"], ["sources"], ["noise"],
+            ["feed", "--since", "all"], ["instruments"], ["outlook"],
+            ["alerts", "--since", "all"], ["doctor"]]
 
 
 def on_a_terminal(hostile: tuple[Path, Path], args: list[str]) -> tuple[int, str]:
