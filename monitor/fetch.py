@@ -256,6 +256,14 @@ class _Layers:
                 yield from self._through(level + 1, rest)
 
 
+def _host(e: httpx.HTTPError, url: str) -> str:
+    """Return the host a failed request was for (a DNS error names none of its own)."""
+    try:
+        return e.request.url.host or ""
+    except RuntimeError:  # no request attached
+        return urlsplit(url).hostname or ""
+
+
 def _redirect_note(requested: str, final: httpx.URL) -> str | None:
     """Return a note when the response came from another host than the one asked."""
     try:
@@ -352,7 +360,9 @@ def _get_once(
     except httpx.DecodingError as e:
         raise FetchError(source.id, f"body cannot be decoded: {e}") from e
     except (httpx.NetworkError, httpx.RemoteProtocolError) as e:
-        raise FetchError(source.id, f"{type(e).__name__}: {e or 'connection failed'}",
+        host = _host(e, url)
+        raise FetchError(source.id, f"{type(e).__name__}"
+                         f"{f' ({host})' if host else ''}: {e or 'connection failed'}",
                          transient=True) from e
     except httpx.InvalidURL as e:
         raise FetchError(source.id, f"invalid URL: {e}") from e

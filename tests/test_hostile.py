@@ -397,3 +397,12 @@ def test_any_title_and_url_keep_every_format_safe(hostile_report, title, url_tai
     assert not RAW.search(md.replace("\n", ""))
     for target in re.findall(r"\]\(([^)]*)\)", md):
         assert target == "" or target.startswith("https://example.org/")
+
+
+def test_a_connection_error_names_the_host(db) -> None:
+    dead = socket.create_server(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()  # nothing listens there now
+    wire = type("W", (), {"base": f"http://127.0.0.1:{port}"})()
+    runs = run(db, wire, TIGHT, "/gone.xml")  # type: ignore[arg-type]
+    assert "ConnectError (127.0.0.1)" in runs["gone-xml"].error  # type: ignore[attr-defined]

@@ -370,3 +370,19 @@ def test_a_simulated_week_runs_each_job_as_scheduled(tmp_path, monkeypatch):
     assert d.runs["cron"] == 7  # 08:30 New York, every day
     assert d.runs["digest"] == 5  # weekdays at 07:00
     assert running["max"] == 1  # never two jobs at once
+
+
+def test_a_locked_run_is_silent_in_cron_mode(tmp_path):
+    db = tmp_path / "m.db"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE,
+                              text=True, cwd=ROOT)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        sources = tmp_path / "s.yaml"
+        sources.write_text("sources: []\n")
+        quiet = subprocess.run([*MONITOR, "--db", str(db), "--sources", str(sources), "--quiet",
+                                "run"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert quiet.returncode == EXIT_LOCKED and quiet.stdout == quiet.stderr == ""
+    finally:
+        holder.kill()
+        holder.communicate()

@@ -43,6 +43,10 @@ def fail(e: MonitorError) -> NoReturn:
     """Raise the Failure a MonitorError maps to."""
     code = (EXIT_USAGE if isinstance(e, ConfigError) else EXIT_LOCKED
             if isinstance(e, LockedError) else EXIT_SOURCES_FAILED)
+    ctx = click.get_current_context(silent=True)
+    if code == EXIT_LOCKED and ctx is not None and getattr(ctx.find_root().obj, "quiet", False):
+        # cron mode: another run still writing is routine, not a thing to mail anyone about
+        raise click.exceptions.Exit(code) from e
     raise Failure(str(e), code) from e
 
 
