@@ -72,7 +72,7 @@ RELEVANT_SHARE = 0.15
 ITEMS_PER_EVENT = 10
 TARGET_SECONDS = 1.0
 SIGNAL_KEYS = {"id", "title", "url", "source", "published", "relevance", "topics", "stance",
-               "authority", "entities", "event"}
+               "authority", "entities", "event", "earliest", "publishes"}
 BATCH = 50_000
 
 

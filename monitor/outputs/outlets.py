@@ -8,6 +8,7 @@ the shipped sources and the sample corpus reach; an unknown host is shown as its
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 HOSTS = {
@@ -50,6 +51,7 @@ AGENCIES = {
 }
 
 
+@lru_cache(maxsize=8192)
 def host(url: str) -> str:
     """Return a link's host without ``www.`` ('' for no link)."""
     try:
@@ -59,6 +61,7 @@ def host(url: str) -> str:
     return name.removeprefix("www.")
 
 
+@lru_cache(maxsize=8192)  # a digest asks for the same few hosts thousands of times
 def outlet(url: str, source_id: str) -> str:
     """Return the name of the outlet that published a link: the host's known name (its
     parent domains are tried too: ``yro.slashdot.org`` is Slashdot), else the host, else the
