@@ -348,3 +348,53 @@ def test_the_daemons_digest_job_also_ends_with_alerts(setup, tmp_path):
     subjects = [message_from_bytes(m, policy=policy.default)["Subject"] for m in box.messages]
     assert len(subjects) == 2 and subjects[1].startswith("[monitor] binding: ")
     assert len(hook.bodies) == 1
+
+
+# --- instruments changing state ------------------------------------------------------------
+
+INSTRUMENT = Arrival(key="instrument:eo:14110:ended:2025-01-20", kind="instrument",
+                     title="EO 14110: revoked by EO 14148", state="ended")
+
+
+@pytest.mark.parametrize("rule,fires", [
+    pytest.param(AlertRule("r", ("t",), instrument=("ended",)), True, id="state-watched"),
+    pytest.param(AlertRule("r", ("t",), instrument=("in_force", "pending")), False,
+                 id="state-not-watched"),
+    pytest.param(AlertRule("r", ("t",)), False, id="item-rule-not-on-instruments"),
+])
+def test_instrument_rule_matches(rule, fires):
+    assert (alerts.matches(rule, INSTRUMENT) is not None) is fires
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("{id: r, to: [t], instrument: [gone]}", "instrument states are pending, in_force, ended"),
+    ("{id: r, to: [t], instrument: [ended], noise: 50}", "takes only the states it watches"),
+])
+def test_bad_instrument_rule_is_refused(tmp_path, rule, message):
+    body = f"alerts: {{targets: {{t: {{webhook: 'http://x.org'}}}}, rules: [{rule}]}}\n"
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_sources(tmp_path, body))
+
+
+def test_an_instrument_that_ended_alerts_once(tmp_path, httpserver):
+    out = tmp_path / "demo"
+    assert CliRunner().invoke(cli, ["demo", "--out", str(out)]).exit_code == 0
+    hook = Hook()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(hook)
+    sources = out / "sources.yaml"
+    sources.write_text(sources.read_text() + f"""
+alerts:
+  targets:
+    chat: {{webhook: "{httpserver.url_for('/hook')}"}}
+  rules:
+    - {{id: ended, instrument: [ended], to: [chat]}}
+""")
+    config = load_config(sources)
+    db = store.open_db(out / "monitor.db")
+    with make_client(config.settings) as client:
+        first = send_alerts(db, config, client)
+        again = send_alerts(db, config, client)
+    keys = sorted(b["alert"]["key"] for b in hook.bodies)
+    assert first.sent == len(keys) >= 2 and again.fired == again.sent == 0
+    assert all(k.startswith("instrument:") and ":ended:" in k for k in keys)
+    assert any("revoked" in b["text"] for b in hook.bodies)  # EO 14110, by EO 14148

@@ -30,6 +30,10 @@ def matches(rule: AlertRule, arrival: Arrival) -> str | None:
         if LEVEL_ORDER.index(level) < LEVEL_ORDER.index(rule.level):
             return None
         return f"the debate's Noise Level is {level} (rule: at least {rule.level})"
+    if rule.kind == "instrument":
+        if arrival.state not in rule.instrument:
+            return None
+        return f"an instrument is now {arrival.state} (rule: {', '.join(rule.instrument)})"
     if rule.kind == "event":
         assert rule.noise is not None
         if arrival.noise is None or arrival.noise < rule.noise:

@@ -36,7 +36,8 @@ from .periods import check_timezone, parse_duration
 from .yamlmap import Place, is_number
 
 _KEYS = ("max_age", "max_per_hour", "quiet_hours", "rules", "targets", "timezone")
-_RULE_KEYS = ("authority", "id", "level", "noise", "sources", "to", "topics")
+_RULE_KEYS = ("authority", "id", "instrument", "level", "noise", "sources", "to", "topics")
+_STATES = ("pending", "in_force", "ended")
 _TARGET_KEYS = ("email", "webhook")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -105,9 +106,18 @@ def _rule(raw: Any, index: int, top: Place, targets: set[str], debate: Debate | 
         raise place.error("a level rule takes no authority, topics or sources", "level")
     if noise is not None and (authority or raw.get("sources")):
         raise place.error("an event rule takes topics, not authority or sources", "noise")
+    states = _strings(raw.get("instrument"), place, "instrument")
+    bad = [s for s in states if s not in _STATES]
+    if bad:
+        raise place.error(f"instrument states are {', '.join(_STATES)}, not {bad[0]!r}",
+                          "instrument")
+    if states and (noise is not None or level is not None or authority or topics
+                   or raw.get("sources")):
+        raise place.error("an instrument rule takes only the states it watches", "instrument")
     return AlertRule(id=rule_id, to=to, authority=authority, topics=topics,
                      sources=_strings(raw.get("sources"), place, "sources"),
-                     noise=float(noise) if noise is not None else None, level=level)
+                     noise=float(noise) if noise is not None else None, level=level,
+                     instrument=states)
 
 
 def read_alerts(raw: Any, top: Place, smtp: SmtpSettings | None, debate: Debate | None,

@@ -67,6 +67,8 @@ def arrivals(db: Database, config: Config, settings: AlertSettings, now: datetim
                     key=f"event:{eid}", kind="event", title=row["title"],
                     authority=row["authority"], topics=tuple(row["topics"] or ()),
                     noise=row["noise"], earliest=row["first_seen"]))
+    if "instrument" in kinds:
+        found += alert_store.instrument_arrivals(db, debate.id, since)
     if "level" in kinds:
         history = (now - timedelta(seconds=settings.max_age) - timedelta(days=60)).isoformat()
         for day in noise_levels(store.noise_days(db, debate.id, history)):

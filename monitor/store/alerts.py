@@ -40,6 +40,25 @@ def item_arrivals(db: Database, debate: str, since: str) -> list[Arrival]:
     return list(out.values())
 
 
+def instrument_arrivals(db: Database, debate: str, since: str) -> list[Arrival]:
+    """Return the instruments whose life cycle changed at or after ``since``: one arrival
+    per change (a revival after a withdrawal is a new one), linked to its latest evidence."""
+    out = []
+    for iid, state, status, when, title, history in db.execute(
+            "SELECT s.instrument, s.state, s.status, s.since, i.title, i.history "
+            "FROM instrument_states s JOIN instruments i "
+            "ON i.debate = s.debate AND i.id = s.instrument "
+            "WHERE s.debate = ? AND s.recorded_at >= ? AND s.state != 'untracked' "
+            "ORDER BY s.id", [debate, since]).fetchall():
+        steps = json.loads(history or "[]")
+        url = next((str(st.get("url") or "") for st in reversed(steps)
+                    if isinstance(st, dict) and st.get("url")), "")
+        out.append(Arrival(key=f"instrument:{iid}:{state}:{when}", kind="instrument",
+                           title=f"{title}: {status}", url=url, state=state,
+                           earliest=when))
+    return out
+
+
 def save_alerts(db: Database, alerts: Sequence[Alert], fired_at: str) -> int:
     """Log alerts not logged yet for their (target, thing), as pending; return how many are
     new (call inside a transaction)."""

@@ -22,10 +22,12 @@ class AlertTarget:
 class AlertRule:
     """One rule: what must arrive for it to fire, and the targets it sends to.
 
-    An item rule (no ``noise`` and no ``level``) fires on an item whose authority is at
-    least ``authority`` and that has one of ``topics`` (any topic when empty), from one of
-    ``sources`` (any when empty). An event rule fires when an event's noise reaches
-    ``noise``; a level rule when the debate's Noise Level reaches ``level``.
+    An item rule (no ``noise``, ``level`` or ``instrument``) fires on an item whose authority
+    is at least ``authority`` and that has one of ``topics`` (any topic when empty), from one
+    of ``sources`` (any when empty). An event rule fires when an event's noise reaches
+    ``noise``; a level rule when the debate's Noise Level reaches ``level``; an instrument
+    rule when an instrument's life cycle moves into one of the states in ``instrument``
+    (pending, in_force, ended).
     """
 
     id: str
@@ -35,10 +37,13 @@ class AlertRule:
     sources: tuple[str, ...] = ()
     noise: float | None = None
     level: str | None = None
+    instrument: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
-        """Return what the rule watches: item, event or level."""
+        """Return what the rule watches: item, event, level or instrument."""
+        if self.instrument:
+            return "instrument"
         return "event" if self.noise is not None else "level" if self.level else "item"
 
 
@@ -70,7 +75,7 @@ class Arrival:
     one day), so the same thing is never sent twice to a target."""
 
     key: str
-    kind: str  # item | event | level
+    kind: str  # item | event | level | instrument
     title: str
     url: str = ""
     source_id: str = ""
@@ -79,6 +84,7 @@ class Arrival:
     noise: float | None = None
     level: str | None = None
     earliest: str | None = None  # ISO UTC: first publicly knowable
+    state: str | None = None  # an instrument's new life-cycle state
     publishes: str | None = None  # on public inspection: the scheduled publication date
 
 
