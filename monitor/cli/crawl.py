@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,10 +68,22 @@ def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: boo
     Example: monitor run fr-ntia ntia-rss
     """
     from .. import pipeline
+
+    with writing(ctx, "run", source_ids, as_json) as (db, config, client, on_start, on_result):
+        runs = pipeline.run(db, config, client, only=source_ids, force=force,
+                            on_start=on_start, on_result=on_result)
+    return report_runs(runs, as_json, quiet=ctx.quiet)
+
+
+@contextmanager
+def writing(ctx: Context, what: str, source_ids: tuple[str, ...], as_json: bool
+            ) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+    """Yield (db, config, client, on_start, on_result) for a command that fetches and writes:
+    the named sources checked, the writer lock held, the progress bar on a terminal."""
     from ..fetch import make_client
 
     bar = sys.stderr.isatty() and not as_json and not ctx.quiet
-    with errors(), interruptible("run"):
+    with errors(), interruptible(what):
         config = ctx.config()
         for sid in source_ids:
             config.source(sid)
@@ -77,9 +91,7 @@ def run_cmd(ctx: Context, source_ids: tuple[str, ...], force: bool, as_json: boo
             db = ctx.db()
             with make_client(config.settings) as client, \
                     progress(bar, not ctx.log_file) as (on_start, on_result):
-                runs = pipeline.run(db, config, client, only=source_ids, force=force,
-                                    on_start=on_start, on_result=on_result)
-    return report_runs(runs, as_json, quiet=ctx.quiet)
+                yield db, config, client, on_start, on_result
 
 
 @click.command()
@@ -99,23 +111,14 @@ def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str,
     Example: monitor backfill --since 2023-10-01 fr-term
     """
     from .. import pipeline
-    from ..fetch import make_client
 
     start = parse_day(since)
     end = parse_day(until) if until else None
     if end is not None and end < start:
         raise click.BadParameter(f"{until} is before --since {since}", param_hint="'--until'")
-    bar = sys.stderr.isatty() and not as_json and not ctx.quiet
-    with errors(), interruptible("backfill"):
-        config = ctx.config()
-        for sid in source_ids:
-            config.source(sid)
-        with store.writer_lock(ctx.db_path):
-            db = ctx.db()
-            with make_client(config.settings) as client, \
-                    progress(bar, not ctx.log_file) as (_, on_result):
-                runs = pipeline.backfill(db, config, client, start, until=end,
-                                         only=source_ids, on_result=on_result)
+    with writing(ctx, "backfill", source_ids, as_json) as (db, config, client, _, on_result):
+        runs = pipeline.backfill(db, config, client, start, until=end, only=source_ids,
+                                 on_result=on_result)
     return report_runs(runs, as_json, quiet=ctx.quiet)
 
 
