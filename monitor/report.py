@@ -13,7 +13,7 @@ from .config import Config, parse_interval
 from .instruments import outlook as build_outlook
 from .outputs import brief
 from .outputs.outlets import actor, outlet
-from .types import AUTHORITIES, EventRow, Outlook, Report, SignalRow, SourceHealth
+from .types import AUTHORITIES, EventRow, Report, SignalRow, SourceHealth
 from .types.shown import NoiseBasis
 
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         noise=basis, headline=headline, headline_short=short,
         since_arg=since[:10] if since else "all",
         actors=tuple(actors(name) for name in SIDES),
-        outlook=outlook_of(db, debate.id, now))
+        **instruments_of(db, debate.id, now))
 
 
 def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
@@ -244,6 +244,9 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
     return sentence, short
 
 
-def outlook_of(db: Database, debate: str, now: datetime) -> Outlook:
-    """Return the outlook of the debate's stored instruments as of now."""
-    return build_outlook(store.instruments.get_instruments(db, debate), now.date())
+def instruments_of(db: Database, debate: str, now: datetime) -> dict[str, Any]:
+    """Return the Report's ``instruments`` (latest change of state first) and the ``outlook``
+    built from them as of now."""
+    found = store.instruments.get_instruments(db, debate)
+    return {"instruments": tuple(sorted(found, key=lambda i: i.since, reverse=True)),
+            "outlook": build_outlook(found, now.date())}

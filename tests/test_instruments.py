@@ -302,3 +302,17 @@ def test_title_references_resolve_to_one_rule(reference, expected):
     (c,) = instruments.resolve([replace(claim("ended", "2025-05-13"), instrument=reference)],
                                titles)
     assert c.instrument == expected
+
+
+def test_why_it_matters_and_forecast_come_from_the_instruments(demo):
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup((demo / "outputs" / "index.html").read_text(), "html.parser")
+    why = page.find("section", id="why")
+    rows = [" ".join(li.get_text(" ").split()) for li in why.find_all("li")]
+    eo = next(r for r in rows if "EO 14110" in r)
+    assert eo.startswith("ended") and "revoked" in eo  # never counted among binding actions
+    assert any(r.startswith("pending") and "RIN 0694-AJ55" in r for r in rows)
+    forecast = " ".join(page.find("section", id="forecast").get_text(" ").split())
+    assert "Proposed or interim and not yet final" not in forecast
+    assert "0694-AJ55" in forecast and forecast.count("Events may develop differently") == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .instruments import Outlook
+from .instruments import Instrument, Outlook
 from .stages import Entity
 
 
@@ -132,6 +132,7 @@ class Report:
     # (stance, ((actor, their latest item), ...) shown, how many actors in all)
     more_official: int = 0  # official actions not listed
     outlook: Outlook | None = None  # the answer: what is in force, pending, direction, forecast
+    instruments: tuple[Instrument, ...] = ()  # every tracked instrument, latest change first
 
 
 @dataclass(frozen=True)
