@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..errors import ParseError
+from ..types import Source
 
 # Query parameters that only track the reader; dropped from canonical URLs.
 _TRACKING = re.compile(
@@ -103,3 +108,15 @@ def looks_like_html(body: bytes) -> str | None:
         if title:
             return f"an HTML page titled '{title[:80]}'"
     return "an HTML page"
+
+
+def read_json(source: Source, body: bytes, api: str, hint: str = "") -> Any:
+    """Return a JSON API's decoded body; raise ParseError naming an HTML page (a block page,
+    a wrong URL) or invalid JSON."""
+    page = looks_like_html(body)
+    if page:
+        raise ParseError(source.id, f"expected JSON from {api}, got {page}{hint}")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ParseError(source.id, f"not valid JSON: {e}") from e

@@ -5,13 +5,12 @@ the key goes in the X-Api-Key header). One item per action, the bill read from t
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
 from ..errors import ParseError
 from ..types import Item, Parsed, Source
-from .common import item_id, looks_like_html
+from .common import item_id, read_json
 
 _PATH = re.compile(r"/bill/(?P<congress>\d{2,3})/(?P<type>hr|s|hres|sres|hjres|sjres|hconres|"
                    r"sconres)/(?P<number>\d{1,5})(?:/|$)", re.I)
@@ -36,13 +35,7 @@ def bill_of(url: str) -> tuple[str, str] | None:
 
 def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Parsed:
     """Return one item per action of a bill, and the next page of actions."""
-    page = looks_like_html(body)
-    if page:
-        raise ParseError(source.id, f"expected JSON from the congress.gov API, got {page}")
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ParseError(source.id, f"not valid JSON: {e}") from e
+    data = read_json(source, body, "the congress.gov API")
     if not isinstance(data, dict):
         raise ParseError(source.id, "expected a JSON object from the congress.gov API")
     if "error" in data:

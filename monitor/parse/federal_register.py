@@ -7,13 +7,12 @@ gets an HTML "Request Access" page instead of JSON.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import safe
 from ..errors import ParseError
 from ..types import Item, Parsed, Source
-from .common import canonical_url, item_id, looks_like_html, parse_date_text
+from .common import canonical_url, item_id, parse_date_text, read_json
 from .html import html_to_text
 
 _KEEP = ("type", "subtype", "action", "dates", "citation", "comments_close_on", "effective_on",
@@ -23,14 +22,7 @@ _KEEP = ("type", "subtype", "action", "dates", "citation", "comments_close_on", 
 
 
 def _decode(source: Source, body: bytes) -> Any:
-    page = looks_like_html(body)
-    if page:
-        raise ParseError(source.id, f"expected JSON from the Federal Register API, got {page} "
-                         "(blocked or wrong URL)")
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ParseError(source.id, f"not valid JSON: {e}") from e
+    return read_json(source, body, "the Federal Register API", " (blocked or wrong URL)")
 
 
 def _listed(raw: Any) -> list[Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ParseError
 from ..types import Item, Parsed, Source
-from .common import canonical_url, item_id, looks_like_html, parse_date_text
+from .common import canonical_url, item_id, parse_date_text, read_json
 from .html import html_to_text
 
 _KEEP = ("documentType", "subtype", "docketId", "frDocNum", "commentEndDate",
@@ -29,13 +28,7 @@ def _next_page(url: str, meta: dict[str, Any]) -> str | None:
 
 def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Parsed:
     """Return the documents of one JSON:API page and the next page's URL."""
-    page = looks_like_html(body)
-    if page:
-        raise ParseError(source.id, f"expected JSON from regulations.gov, got {page}")
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ParseError(source.id, f"not valid JSON: {e}") from e
+    data = read_json(source, body, "regulations.gov")
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         error = data.get("error") if isinstance(data, dict) else None
         raise ParseError(source.id, f"not a regulations.gov list: {error or 'no data list'}")
