@@ -24,7 +24,9 @@ class Settings:
         "User-Agent sent with every request; `contact` is appended when set.",
     )
     contact: str = _setting("", "An address or URL for site operators, added to the User-Agent.")
-    timeout: float = _setting(30.0, "Seconds to wait for a response or between body chunks.")
+    timeout: float = _setting(30.0, "Seconds to wait for a response or between body chunks; "
+                              "each attempt also ends after 4 x timeout in all (connect, "
+                              "headers, body).")
     connect_timeout: float = _setting(10.0, "Seconds to wait for a connection.")
     max_body_bytes: int = _setting(10_000_000, "Largest body read (after decompression).")
     max_redirects: int = _setting(5, "Redirects followed per request (at most 5).")
