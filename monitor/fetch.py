@@ -110,7 +110,8 @@ class _DeadlineTransport(httpx.HTTPTransport):
     """httpx's transport over connections that honour the per-attempt deadline."""
 
     def __init__(self, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
+        # HTTPTransport's own __init__ would only build a pool (and an SSL context) to be
+        # replaced here; its request handling and close use nothing but self._pool.
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
