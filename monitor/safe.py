@@ -46,9 +46,7 @@ _URL_BREAKERS = {c: quote(c) for c in "()<>[] \"'`"}
 
 def _visible(match: re.Match[str]) -> str:
     char = match.group(0)
-    if char == "\t":
-        return " "
-    if char == "\n":
+    if char in "\t\n":
         return " "
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
