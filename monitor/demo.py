@@ -17,7 +17,6 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import pipeline, report, store
@@ -26,7 +25,7 @@ from .deliver import feed_id, render_digest
 from .errors import ConfigError
 from .fetch import make_client
 from .outputs import calendar, render
-from .types import SourceRun
+from .types import EventScore, SourceRun
 
 # Everything the demo writes into its folder, and nothing else: a rerun replaces these files
 # only, and a folder holding anything more is refused, never emptied.
@@ -106,7 +105,7 @@ class DemoRun:
     """What the demo did: each source's run, the timeline, and where it left its files."""
 
     runs: tuple[SourceRun, ...]
-    events: tuple[dict[str, Any], ...]  # the timeline's rows, newest first
+    events: tuple[EventScore, ...]  # the timeline, newest first
     outputs: Path
     written: tuple[str, ...]  # the file names in ``outputs``
     db_path: Path

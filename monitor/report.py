@@ -13,7 +13,7 @@ from .config import Config, parse_interval
 from .instruments import outlook as build_outlook
 from .outputs import brief
 from .outputs.outlets import actor, outlet
-from .types import AUTHORITIES, EventRow, Report, SignalRow, SourceHealth
+from .types import AUTHORITIES, EventRow, EventScore, Report, SignalRow, SourceHealth, times
 from .types.shown import NoiseBasis
 
 if TYPE_CHECKING:
@@ -32,26 +32,18 @@ ACTORS = 5  # actors named per side; the rest are counted
 SIDES = ("restrict", "open", "neutral")
 
 
-def event_row(row: dict[str, Any], links: tuple[tuple[str, str, str], ...] = (),
+def event_row(score: EventScore, links: tuple[tuple[str, str, str], ...] = (),
               members: list[SignalRow] | None = None, now: datetime | None = None,
               more_links: int = 0) -> EventRow:
-    """Return an EventRow from a latest-score row; with its members, also its summary,
+    """Return an EventRow from an event's latest score; with its members, also its summary,
     identifiers, outlets, dockets, comment deadline and importance."""
     rows = members or []
-    deadline = brief.comment_deadline(rows)
     return EventRow(
-        id=row["event_id"], date=row["date"], title=row["title"], kind=row["kind"],
-        authority=row["authority"], topics=tuple(row["topics"] or ()), noise=row["noise"],
-        items=row["items"], outlets=row["outlets"], echo=row["echo"],
-        attention=row["attention"], peak_attention=row["peak_attention"],
-        velocity=row["velocity"], percentile=row["percentile"],
-        first_seen=row["first_seen"], last_seen=row["last_seen"],
-        updated=row["computed_at"], stance_mix=tuple(sorted((row["stance_mix"] or {}).items())),
-        links=links, more_links=more_links, summary=brief.summary(rows),
+        score=score, links=links, more_links=more_links, summary=brief.summary(rows),
         identifiers=brief.identifiers(rows), sources=brief.outlets(rows),
         dockets=tuple((d, brief.docket_url(d)) for d in brief.dockets(rows)),
-        comment_deadline=deadline, reference_events=row.get("reference_events") or 0,
-        importance=brief.importance(row["authority"], row["noise"], row["last_seen"],
+        comment_deadline=brief.comment_deadline(rows),
+        importance=brief.importance(score.authority, score.noise, score.last_seen.date(),
                                     now) if now else 0.0)
 
 
@@ -148,14 +140,15 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
                 out.append((s.title, s.url, s.outlet))
         return tuple(out[:LINKS]), max(len(out) - LINKS, 0)
 
-    def row(r: dict[str, Any]) -> EventRow:
-        shown, more = links(r["event_id"])
-        return event_row(r, shown, by_event.get(r["event_id"], []), now, more)
+    def row(score: EventScore) -> EventRow:
+        shown, more = links(score.event_id)
+        return event_row(score, shown, by_event.get(score.event_id, []), now, more)
 
     events = sorted((row(r) for r in period_events),
-                    key=lambda e: (-e.importance, -e.noise, e.id))
-    new_events = sorted((e for e in events if since is None or e.first_seen >= since),
-                        key=lambda e: (e.date, e.id), reverse=True)
+                    key=lambda e: (-e.importance, -e.score.noise, e.score.event_id))
+    start = None if since is None else store.moment(since)
+    new_events = sorted((e for e in events if start is None or e.score.first_seen >= start),
+                        key=lambda e: (e.score.date, e.score.event_id), reverse=True)
     # One line per document (the same FR document comes from several queries and from
     # public inspection): the published version first. Final and proposed first, newest
     # first within each (signals come newest first).
@@ -203,8 +196,8 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
                 thresholds[e.value] += 1
                 example.setdefault(e.value, s.title)
     # the daily levels need 28 days before the first one shown; the page shows them all
-    history = None if since is None else \
-        (datetime.fromisoformat(since) - timedelta(days=BASELINE_MARGIN)).isoformat()
+    history = None if start is None else \
+        (start - timedelta(days=BASELINE_MARGIN)).isoformat()
     levels = noise_levels(store.noise_days(db, debate.id, history))
     basis = noise_basis(levels)
     labels = {t.id: t.label for t in debate.topics}
@@ -233,14 +226,15 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
         return "Nothing moved in this period.", "nothing new"
     top = events[0]
     who = f" ({top.sources[0]})" if top.sources else ""
-    due = next((d for d in deadlines if d.event == top.id), None)
+    due = next((d for d in deadlines if d.event == top.score.event_id), None)
     tail = f"; comments due {due.day}" if due and due.kind == "comment_deadline" else ""
     others = len(events) - 1
     more = f"; {brief.plural(others, 'other event')} in the period" if others else ""
-    kind = top.kind.replace("_", " ")
-    sentence = (f"What moved: {top.title}{who}, {kind}, {top.authority}, noise "
-                f"{top.noise:.0f}, on {top.date}{tail}{more}.")
-    short = f"{' '.join(top.title.split())[:70]} ({kind}, noise {top.noise:.0f})"
+    score = top.score
+    kind = score.kind.replace("_", " ")
+    sentence = (f"What moved: {score.title}{who}, {kind}, {score.authority}, noise "
+                f"{score.noise:.0f}, on {times.day(score.date)}{tail}{more}.")
+    short = f"{' '.join(score.title.split())[:70]} ({kind}, noise {score.noise:.0f})"
     return sentence, short
 
 

@@ -65,14 +65,14 @@ def invoke(demo, *args: str):
 ])
 def test_importance_formula(authority, noise, age_days, expected):
     last = (FIXED_NOW.date().toordinal() - age_days)
-    day = datetime.fromordinal(last).date().isoformat()
+    day = datetime.fromordinal(last).date()
     assert brief.importance(authority, noise, day, FIXED_NOW) == pytest.approx(expected, abs=0.01)
 
 
 def test_key_events_are_ranked_by_importance(rep):
     scores = [e.importance for e in rep.events]
     assert scores == sorted(scores, reverse=True)
-    titles = [e.title for e in rep.events]
+    titles = [e.score.title for e in rep.events]
     assert titles.index("Framework for Artificial Intelligence Diffusion") < titles.index(
         "Public Briefing on Framework for Artificial Intelligence Diffusion")
 
@@ -88,7 +88,7 @@ def test_every_cut_list_says_how_many_more(rep, outputs):
         in new
     # an event with more documents than shown points at `monitor event`
     cut = [e for e in rep.events[:render.KEY_EVENTS] if e.more_links]
-    assert cut and f"{cut[0].more_links} more: `monitor event {cut[0].id}`" in md
+    assert cut and f"{cut[0].more_links} more: `monitor event {cut[0].score.event_id}`" in md
     for stance, actors, total in rep.actors:
         if total > len(actors):
             assert f"{total - len(actors)} more: `monitor signals --since all --stance " \
@@ -134,7 +134,7 @@ def test_no_feed_id_where_an_outlet_belongs(demo, rep, outputs):
 
 
 def test_events_carry_summary_identifiers_and_comment_links(rep, outputs):
-    by_title = {e.title: e for e in rep.events}
+    by_title = {e.score.title: e for e in rep.events}
     rfc = by_title["Dual Use Foundation Artificial Intelligence Models With Widely Available "
                    "Model Weights"]
     assert "docket NTIA-2023-0009" in rfc.identifiers
@@ -249,10 +249,10 @@ def test_calendar_has_dockets_and_marks_a_moot_deadline(demo, tmp_path):
 
 def test_subject_and_first_line_say_what_moved(rep, outputs):
     top = rep.events[0]
-    assert rep.headline.startswith(f"What moved: {top.title}")
+    assert rep.headline.startswith(f"What moved: {top.score.title}")
     subject = digest_subject(rep)
-    assert subject.startswith(f"[monitor] {top.title[:40]}")
-    assert f"noise {top.noise:.0f}" in subject and f"Noise Level {rep.noise_level}" in subject
+    assert subject.startswith(f"[monitor] {top.score.title[:40]}")
+    assert f"noise {top.score.noise:.0f}" in subject and f"Noise Level {rep.noise_level}" in subject
     assert "\n" not in subject
     first = [line for line in outputs["md"].splitlines() if line.strip()][1]
     assert first.startswith("**What moved:")

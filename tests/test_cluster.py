@@ -209,7 +209,7 @@ def test_event_takes_title_and_date_from_the_official_document():
     plan = cluster.plan([eo, news], [], "d")
     assert len(plan.new_events) == 1
     p = cluster.profile("e", [(eo, "member"), (news, "member")], NOW)
-    assert p.title.startswith("Safe, Secure") and p.date == "2023-10-30"
+    assert p.title.startswith("Safe, Secure") and p.date.isoformat() == "2023-10-30"
     assert p.kind == "executive_order" and p.authority == "final"
 
 

@@ -16,7 +16,7 @@ from monitor import pipeline, report, store
 from monitor.config import Config, Settings, load_debate
 from monitor.outputs import render
 from monitor.parse import parse
-from monitor.types import EventRow, Fetched, Source, SourceRun
+from monitor.types import EventRow, EventScore, Fetched, Source, SourceRun
 
 SANITIZE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "feedparser" / \
     "wellformed" / "sanitize"
@@ -80,10 +80,13 @@ def assert_clean(markup: str, what: str, allow_svg: bool = False) -> None:
 
 def one_item_report(rep, s):
     """The report narrowed to one item, shown in every section that lists items."""
-    event = EventRow(id="ev-x", date="2026-01-01", title=s.title, kind="news",
-                     authority=s.authority, topics=s.topics, noise=50.0, items=1, outlets=1,
-                     echo=0, attention=1.0, peak_attention=1.0, velocity=0.0, percentile=0.5,
-                     first_seen="2026-01-01", last_seen="2026-01-01", updated="2026-01-01",
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    event = EventRow(EventScore(event_id="ev-x", date=day.date(), title=s.title, kind="news",
+                                authority=s.authority, topics=s.topics, stance_mix=(),
+                                noise=50.0, items=1, outlets=1, echo=0, attention=1.0,
+                                peak_attention=1.0, velocity=0.0, raw=1.0, percentile=0.5,
+                                reference_events=0, first_seen=day, last_seen=day,
+                                computed_at=day),
                      links=((s.title, s.url, s.source),))
     return replace(rep, official=(s,), events=(event,), new_events=(event,), signals=(s,),
                    sides=(("restrict", 1, (s,)), ("open", 1, (s,)), ("neutral", 1, (s,))),

@@ -68,12 +68,12 @@ def test_late_items_attach_and_history_is_appended(memdb, config):
     store_items(memdb, config, [LATE])
     pipeline.build_timeline(memdb, config, now=now + timedelta(days=23))
     (again,) = store.timeline(memdb, "open-weights")
-    assert again["event_id"] == event["event_id"] and again["items"] == 3
-    found = store.get_event(memdb, "open-weights", event["event_id"])
-    history = found["history"]
-    assert [h["items"] for h in history] == [1, 2, 3]
-    assert history[0]["noise"] != history[-1]["noise"] or history[0]["raw"] != history[-1]["raw"]
-    vias = {m[0].id: m[2][1] for m in found["members"]}
+    assert again.event_id == event.event_id and again.items == 3
+    found = store.get_event(memdb, "open-weights", event.event_id)
+    history = found.history
+    assert [h.items for h in history] == [1, 2, 3]
+    assert history[0].noise != history[-1].noise or history[0].raw != history[-1].raw
+    vias = {m[0].id: m[2][1] for m in found.members}
     assert "BIS-2024-0047" in vias[LATE.id]
     # the rows are only ever added
     rows = memdb.execute("SELECT count(*) FROM event_scores").fetchone()[0]
@@ -92,7 +92,7 @@ def test_merges_are_recorded_and_followed(memdb, config):
     pipeline.build_timeline(memdb, config)
     store_items(memdb, config, [late])
     pipeline.build_timeline(memdb, config)
-    before = {r["event_id"] for r in store.timeline(memdb, "open-weights")}
+    before = {r.event_id for r in store.timeline(memdb, "open-weights")}
     assert len(before) == 2
     rule = item("2024-20529", "Establishment of Reporting Requirements for the Development of "
                 "Advanced Artificial Intelligence Models and Computing Clusters",
@@ -106,10 +106,10 @@ def test_merges_are_recorded_and_followed(memdb, config):
     (gone, kept), = merged.items()
     assert {gone, kept} == before
     found = store.get_event(memdb, "open-weights", gone)
-    assert found["id"] == kept and found["requested"] == gone and gone in found["merged_from"]
-    assert {m[0].id for m in found["members"]} == {early.id, late.id, rule.id}
+    assert found.id == kept and found.requested == gone and gone in found.merged_from
+    assert {m[0].id for m in found.members} == {early.id, late.id, rule.id}
     assert memdb.execute("SELECT count(*) FROM events").fetchone()[0] == 2  # none deleted
-    assert [r["event_id"] for r in store.timeline(memdb, "open-weights")] == [kept]
+    assert [r.event_id for r in store.timeline(memdb, "open-weights")] == [kept]
     # the merged event keeps its own history rows
     assert memdb.execute("SELECT count(*) FROM event_scores WHERE event_id = ?",
                          [gone]).fetchone()[0] >= 1

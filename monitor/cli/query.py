@@ -13,7 +13,7 @@ import click
 
 from .. import safe, store
 from ..errors import StorageError
-from ..types import AUTHORITIES
+from ..types import AUTHORITIES, times
 from .context import (
     EXIT_USAGE,
     STANCE_HELP,
@@ -146,12 +146,12 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
         db = ctx.db(create=False)
         assert config.debate is not None
         debate = config.debate.id
-        rows = store.timeline(db, debate, start[:10] if start else None)
+        rows = store.timeline(db, debate, store.day(start) if start else None)
         levels = daily_levels(db, debate, 1, now())
     rows = [r for r in rows
-            if (topic is None or topic in r["topics"])
-            and (min_noise is None or r["noise"] >= min_noise)
-            and (authority is None or r["authority"] == authority)]
+            if (topic is None or topic in r.topics)
+            and (min_noise is None or r.noise >= min_noise)
+            and (authority is None or r.authority == authority)]
     level = levels[-1] if levels else None
     if as_json:
         echo_json(json.dumps({
@@ -187,8 +187,8 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     if found is None:
         raise Failure(f"no event {event_id!r} (ids are shown by `monitor timeline`)",
                       EXIT_USAGE)
-    latest = found["latest"]
-    members = sorted(found["members"], key=lambda m: (m[0].published or "", m[0].id))
+    latest = found.latest
+    members = sorted(found.members, key=lambda m: (m[0].published or "", m[0].id))
     entities: dict[tuple[str, str], int] = {}
     for _, sig, _ in members:
         for e in sig.entities:
@@ -197,8 +197,8 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
     first_public = min((i.earliest for i, _, _ in members if i.earliest), default=None)
     if as_json:
         echo_json(json.dumps({
-            "id": found["id"], "requested": found["requested"],
-            "merged_from": found["merged_from"],
+            "id": found.id, "requested": found.requested,
+            "merged_from": list(found.merged_from),
             "event": event_json(latest) if latest else None, "first_public": first_public,
             "items": [{"id": i.id, "source": i.source_id, "published": i.published,
                        "earliest": i.earliest,
@@ -207,13 +207,13 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
                       for i, s, (role, via) in members],
             "entities": [{"kind": k, "value": v, "items": n}
                          for (k, v), n in sorted(entities.items())],
-            "history": [event_json(h) for h in found["history"]]}, indent=2))
+            "history": [event_json(h) for h in found.history]}, indent=2))
         return
-    if found["requested"] != found["id"]:
-        echo(f"{found['requested']} was merged into {found['id']}")
+    if found.requested != found.id:
+        echo(f"{found.requested} was merged into {found.id}")
     if latest:
         print_timeline([latest])
-        echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest['stance_mix'].items())}")
+        echo(f"stance mix: {', '.join(f'{k} {v}' for k, v in latest.stance_mix)}")
     if first_public:
         echo(f"first public: {first_public[:16].replace('T', ' ')} UTC")
     echo(f"items:\n  {'published':<16}  {'authority':<10} item / title / link")
@@ -226,9 +226,9 @@ def event(ctx: Context, event_id: str, as_json: bool) -> None:
         echo(wrapped("; ".join(f"{k} {v}" + (f" ×{n}" if n > 1 else "")
                                for (k, v), n in sorted(entities.items())), 2, "entities: "))
     echo(f"noise history:\n  {'computed':<16}  noise  items outlets  echo attention")
-    for h in found["history"]:
-        echo(f"  {h['computed_at'][:16].replace('T', ' '):<16}  {h['noise']:5.1f}  "
-             f"{h['items']:>5} {h['outlets']:>7} {h['echo']:>5} {h['attention']:>9.2f}")
+    for h in found.history:
+        echo(f"  {times.minute(h.computed_at):<16}  {h.noise:5.1f}  "
+             f"{h.items:>5} {h.outlets:>7} {h.echo:>5} {h.attention:>9.2f}")
 
 
 @click.command()

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import safe
-from ..types import SourceRun
+from ..types import EventScore, SourceRun, times
 from .context import EXIT_OK, EXIT_SOURCES_FAILED, echo, echo_json
 
 if TYPE_CHECKING:
@@ -146,21 +146,23 @@ def _bar() -> Iterator[tuple[Callable[[int], None], Callable[[SourceRun], None]]
         yield start, result
 
 
-def event_json(row: dict[str, Any]) -> dict[str, Any]:
-    """Return an event's latest-score row as JSON."""
+def event_json(score: EventScore) -> dict[str, Any]:
+    """Return an event's score as JSON."""
     return {
-        "id": row["event_id"], "date": row["date"], "title": row["title"],
-        "kind": row["kind"], "authority": row["authority"], "topics": row["topics"],
-        "stance_mix": row["stance_mix"], "noise": row["noise"],
-        "components": {k: row[k] for k in ("items", "outlets", "echo", "attention",
-                                           "peak_attention", "velocity", "raw",
-                                           "percentile", "reference_events")},
-        "first_seen": row["first_seen"], "last_seen": row["last_seen"],
-        "computed_at": row["computed_at"],
+        "id": score.event_id, "date": times.iso(score.date), "title": score.title,
+        "kind": score.kind, "authority": score.authority, "topics": list(score.topics),
+        "stance_mix": dict(score.stance_mix), "noise": score.noise,
+        "components": {"items": score.items, "outlets": score.outlets, "echo": score.echo,
+                       "attention": score.attention, "peak_attention": score.peak_attention,
+                       "velocity": score.velocity, "raw": score.raw,
+                       "percentile": score.percentile,
+                       "reference_events": score.reference_events},
+        "first_seen": times.iso(score.first_seen), "last_seen": times.iso(score.last_seen),
+        "computed_at": times.iso(score.computed_at),
     }
 
 
-def print_timeline(rows: Sequence[dict[str, Any]]) -> None:
+def print_timeline(rows: Sequence[EventScore]) -> None:
     """Print events under a header, each as its facts, its title and its noise components,
     wrapped to the terminal (ids whole)."""
     if not rows:
@@ -168,13 +170,13 @@ def print_timeline(rows: Sequence[dict[str, Any]]) -> None:
     echo(f"{'date':<10}  {'event':<15}  noise  {'authority':<10} {'items':>5} {'outlets':>7}  "
          "kind")
     for r in rows:
-        topics = ", ".join(r["topics"])
-        echo(f"{r['date']:<10}  {r['event_id']:<15}  {r['noise']:5.1f}  {r['authority']:<10} "
-             f"{r['items']:>5} {r['outlets']:>7}  {r['kind']}")
-        echo(wrapped(safe.terminal(r["title"]), 12, " " * 12))
-        echo(wrapped(f"attention {r['peak_attention']:.2f} peak / {r['attention']:.2f} now, "
-                     f"echo {r['echo']}, percentile {r['percentile']:.2f} of "
-                     f"{r['reference_events']}; topics {topics}", 12, " " * 12))
+        topics = ", ".join(r.topics)
+        echo(f"{times.day(r.date):<10}  {r.event_id:<15}  {r.noise:5.1f}  {r.authority:<10} "
+             f"{r.items:>5} {r.outlets:>7}  {r.kind}")
+        echo(wrapped(safe.terminal(r.title), 12, " " * 12))
+        echo(wrapped(f"attention {r.peak_attention:.2f} peak / {r.attention:.2f} now, "
+                     f"echo {r.echo}, percentile {r.percentile:.2f} of "
+                     f"{r.reference_events}; topics {topics}", 12, " " * 12))
 
 
 def level_json(day: DayNoise) -> dict[str, Any]:

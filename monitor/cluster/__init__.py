@@ -4,7 +4,7 @@ Data flows through the package in one direction:
 
     Item + Signal --members.member_of--> Member
     Members (new, and stored ones near them) --plan--> Plan (new events, assignments, merges)
-    an event's Members --score.profile--> Profile --score.rank--> EventScore
+    an event's Members --score.profile--> EventScore (unranked) --score.rank--> EventScore
     (day, relevant, total) rows --levels.noise_levels--> DayNoise
 
 ``plan`` builds a graph whose connected components are the events, so the same items give
@@ -67,7 +67,6 @@ from .score import (
     COLD_START_SCALE,
     HALF_LIFE_DAYS,
     REFERENCE_DAYS,
-    Profile,
     attention,
     noise_from,
     peak_attention,
@@ -82,7 +81,7 @@ __all__ = [
     "KEY_WINDOW_DAYS", "KIND_BONUS", "KIND_PHRASES", "LEVELS", "MAX_CANDIDATES",
     "MAX_EVENT_SPAN_DAYS", "MAX_SHARING", "MIN_ANCHOR_COSINE", "NEWS_COSINE",
     "NEWS_WINDOW_DAYS", "RARE_TOKENS", "REFERENCE_DAYS", "SIMILARITY_WINDOW_DAYS",
-    "TITLE_RATIO_THRESHOLD", "DayNoise", "Profile", "attention", "event_id_for",
+    "TITLE_RATIO_THRESHOLD", "DayNoise", "attention", "event_id_for",
     "member_of", "noise_from", "noise_levels", "peak_attention", "plan", "profile", "rank",
     "raw_score", "similar", "tokens",
 ]

@@ -1,5 +1,5 @@
 """How loud an event is: decaying attention, its peak, the raw score and its percentile among
-the events of the same half year (cold-start blended), and the event's Profile."""
+the events of the same half year (cold-start blended): an event's EventScore."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from ..types import AUTHORITIES, EventScore, Member
-from .dates import aware, day_ordinal
+from .dates import aware
 
 HALF_LIFE_DAYS = 3.0
 REFERENCE_DAYS = 180
@@ -66,28 +66,6 @@ def noise_from(raw: float, reference: Sequence[float]) -> tuple[float, float]:
     return round(100 * (share * pct + (1 - share) * curve), 1), round(pct, 4)
 
 
-@dataclass(frozen=True)
-class Profile:
-    """An event's attributes and raw loudness, before it is ranked against its peers."""
-
-    event_id: str
-    title: str
-    date: str
-    kind: str
-    authority: str
-    topics: tuple[str, ...]
-    stance_mix: tuple[tuple[str, int], ...]
-    items: int
-    outlets: int
-    echo: int
-    attention: float
-    peak_attention: float
-    velocity: float
-    raw: float
-    first_seen: str
-    last_seen: str
-
-
 def _lead(distinct: Sequence[Member]) -> Member:
     """Return the member an event is named after: its most authoritative document, an
     official one with keys of its own (a Federal Register entry) before coverage of it."""
@@ -95,8 +73,10 @@ def _lead(distinct: Sequence[Member]) -> Member:
                                         m.kind == "news", m.published, m.item_id))
 
 
-def profile(event_id: str, members: Sequence[tuple[Member, str]], as_of: datetime) -> Profile:
-    """Return an event's title, date, kind, authority, topics, stance mix and noise components.
+def profile(event_id: str, members: Sequence[tuple[Member, str]], as_of: datetime
+            ) -> EventScore:
+    """Return an event's title, date, kind, authority, topics, stance mix and noise components
+    as of ``as_of``, not yet ranked (noise, percentile and reference events 0: ``rank``).
 
     ``members`` pairs each member with its role (member or echo); echoes count once.
     """
@@ -113,19 +93,20 @@ def profile(event_id: str, members: Sequence[tuple[Member, str]], as_of: datetim
     recent = sum(1 for when, _ in timed if timedelta(0) <= as_of - when <= timedelta(days=2))
     topics = Counter(t for m in distinct for t in m.topics)
     stances = Counter(m.stance for m in distinct)
-    return Profile(
-        event_id=event_id, title=lead.title, date=event_date[:10], kind=lead.kind,
+    return EventScore(
+        event_id=event_id, computed_at=as_of, title=lead.title,
+        date=date.fromisoformat(event_date[:10]), kind=lead.kind,
         authority=lead.authority,
         topics=tuple(t for t, _ in sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))),
         stance_mix=tuple(sorted(stances.items())), items=len(distinct), outlets=outlets,
         echo=echo, attention=round(now_attention, 4), peak_attention=round(peak, 4),
         velocity=round(recent / 2, 2), raw=round(raw_score(peak, outlets), 4),
-        first_seen=min(m.published for m in distinct),
-        last_seen=max(m.published for m in distinct))
+        noise=0.0, percentile=0.0, reference_events=0,
+        first_seen=min(when for when, _ in timed), last_seen=max(when for when, _ in timed))
 
 
-def rank(profiles: Sequence[Profile], peers: Iterable[tuple[str, str, float]],
-         as_of: datetime) -> list[EventScore]:
+def rank(profiles: Sequence[EventScore], peers: Iterable[tuple[date, str, float]]
+         ) -> list[EventScore]:
     """Return each event's score: noise is its raw loudness as a percentile among the events
     of the 180 days up to its own date (its contemporaries), cold-start blended.
 
@@ -134,14 +115,13 @@ def rank(profiles: Sequence[Profile], peers: Iterable[tuple[str, str, float]],
     pool = {eid: (d, raw) for d, eid, raw in peers}
     pool.update({p.event_id: (p.date, p.raw) for p in profiles})
     ordered = sorted((d, eid, raw) for eid, (d, raw) in pool.items())
-    days = [day_ordinal(d) for d, _, _ in ordered]
+    days = [d.toordinal() for d, _, _ in ordered]
     out = []
     for p in sorted(profiles, key=lambda p: (p.date, p.event_id)):
-        day = day_ordinal(p.date)
+        day = p.date.toordinal()
         lo = bisect_left(days, day - REFERENCE_DAYS)
         hi = bisect_right(days, day)
         reference = [raw for _, eid, raw in ordered[lo:hi] if eid != p.event_id]
         noise, pct = noise_from(p.raw, reference)
-        out.append(EventScore(**vars(p), computed_at=as_of.isoformat(), noise=noise,
-                              percentile=pct, reference_events=len(reference)))
+        out.append(replace(p, noise=noise, percentile=pct, reference_events=len(reference)))
     return out

@@ -33,12 +33,10 @@ BOILERPLATE = ("By the authority vested in me",)  # an order's enacting clause s
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9)\]”\"])[.!?](?=\s+[A-Z“\"(])")
 
 
-def importance(authority: str, noise: float, last_seen: str, now: datetime) -> float:
-    """Return an event's importance (see the module's docstring)."""
-    try:
-        age = max((now.date() - date.fromisoformat(last_seen[:10])).days, 0)
-    except ValueError:
-        age = 365
+def importance(authority: str, noise: float, last_day: date, now: datetime) -> float:
+    """Return an event's importance (see the module's docstring); ``last_day`` is the day of
+    its latest item."""
+    age = max((now.date() - last_day).days, 0)
     recency = RECENCY_POINTS * 0.5 ** (age / RECENCY_HALF_LIFE_DAYS)
     return round(AUTHORITY_POINTS.get(authority, 0.0) + NOISE_WEIGHT * noise + recency, 2)
 

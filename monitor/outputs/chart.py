@@ -50,7 +50,7 @@ def short_name(e: EventRow, limit: int) -> str:
     eo = next((i for i in e.identifiers if i.startswith("EO ")), None)
     if eo:
         return eo
-    title = " ".join(e.title.split())
+    title = " ".join(e.score.title.split())
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
@@ -104,7 +104,7 @@ def _legend(lay: Layout) -> tuple[list[str], float]:
 def draw(report: Report, lay: Layout) -> str:
     """Return one SVG drawing of the report's days and events at the given layout."""
     days = [(date.fromisoformat(d), rel, total, lvl) for d, rel, total, lvl in report.daily]
-    events = [(date.fromisoformat(e.date), e) for e in report.events]
+    events = [(e.score.date, e) for e in report.events]
     points = [d for d, *_ in days] + [d for d, _ in events]
     title = ("Noise over time: bars are relevant items a day, coloured by that day's Noise "
              "Level; dots are events' noise (0-100)")
@@ -166,9 +166,10 @@ def draw(report: Report, lay: Layout) -> str:
                    f"<title>{d.isoformat()}: {rel} of {total} item{'s' * (total != 1)} relevant, "
                    f"{escape(level)}</title></rect>")
     for d, e in events:
-        out.append(f'<circle cx="{x(d):.1f}" cy="{y_noise(e.noise):.1f}" r="4.5" fill="{INK}" '
-                   f'fill-opacity="0.75"><title>{d.isoformat()}, noise {e.noise:.0f}: '
-                   f"{escape(e.title[:160])}</title></circle>")
+        noise = e.score.noise
+        out.append(f'<circle cx="{x(d):.1f}" cy="{y_noise(noise):.1f}" r="4.5" fill="{INK}" '
+                   f'fill-opacity="0.75"><title>{d.isoformat()}, noise {noise:.0f}: '
+                   f"{escape(e.score.title[:160])}</title></circle>")
     out.extend(_peak_labels(events, lay, x, y_noise, left, left + inner_w, plot_top))
     out.append("</svg>")
     return "".join(out)
@@ -182,11 +183,11 @@ def _peak_labels(events: list[tuple[date, EventRow]], lay: Layout,
     f = lay.font
     placed: list[tuple[float, float, float]] = []  # (x0, x1, y) of each label
     out = []
-    loudest = sorted(events, key=lambda de: (-de[1].noise, de[1].id))[: lay.peaks]
+    loudest = sorted(events, key=lambda de: (-de[1].score.noise, de[1].score.event_id))[: lay.peaks]
     for d, e in loudest:
         name = short_name(e, lay.name_chars)
         w = len(name) * f * 0.56
-        cx, cy = x(d), y_noise(e.noise)
+        cx, cy = x(d), y_noise(e.score.noise)
         x0 = min(max(cx - w / 2, lo), hi - w)
         yy = max(cy - 8, top + f)
         while any(a < x0 + w and x0 < b and abs(py - yy) < f + 2 for a, b, py in placed):

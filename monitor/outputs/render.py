@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import nh3
 from markupsafe import Markup
 
 from .. import safe
-from ..types import Report, SignalRow
+from ..types import Report, SignalRow, times
 from . import brief
 from .chart import noise_chart
 
@@ -41,17 +41,23 @@ md = safe.markdown
 
 
 def day(value: Any) -> str:
-    """Return the date part of an ISO timestamp."""
-    return str(value or "")[:10]
+    """Return the ``YYYY-MM-DD`` day of a date, a datetime or an ISO timestamp."""
+    return times.day(value or None)
 
 
 def human_day(value: Any) -> str:
-    """Return 'March 27, 2024' from an ISO date."""
+    """Return 'March 27, 2024' from a date or datetime (or ISO text; other text as it is)."""
+    if isinstance(value, date):
+        return times.human_day(value)
     try:
-        d = datetime.fromisoformat(str(value)[:10])
+        return times.human_day(date.fromisoformat(str(value)[:10]))
     except ValueError:
         return str(value or "")
-    return f"{d:%B} {d.day}, {d.year}"
+
+
+def iso(value: Any) -> str:
+    """Return a date or datetime as ISO 8601 text (Atom's dates)."""
+    return times.iso(value) or ""
 
 
 def label(value: Any) -> str:
@@ -101,7 +107,7 @@ def _environment(autoescape: bool, clean: Callable[[Any], str] | None = None
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, finalize=_strings(clean) if clean else None)
     env.filters.update(safe_url=safe_url, md=md, md_url=safe.markdown_url, day=day,
-                       human_day=human_day, label=label, plural=plural, pct=pct)
+                       human_day=human_day, iso=iso, label=label, plural=plural, pct=pct)
     env.tests["contains_topic"] = lambda topics, topic: topic in topics
     return env
 

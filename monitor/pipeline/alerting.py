@@ -27,6 +27,7 @@ from ..fetch import post_json
 from ..outputs import mail
 from ..store import alerts as alert_store
 from ..types import Alert, AlertSettings, Arrival
+from ..types.times import iso
 from .clock import utcnow
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
@@ -61,12 +62,13 @@ def arrivals(db: Database, config: Config, settings: AlertSettings, now: datetim
     if "item" in kinds:
         found += alert_store.item_arrivals(db, debate.id, since)
     if "event" in kinds:
-        for eid, row in sorted(store.latest_scores(db, debate.id).items()):
-            if row["last_seen"] >= since:
+        oldest = now - timedelta(seconds=settings.max_age)
+        for eid, score in sorted(store.latest_scores(db, debate.id).items()):
+            if score.last_seen >= oldest:
                 found.append(Arrival(
-                    key=f"event:{eid}", kind="event", title=row["title"],
-                    authority=row["authority"], topics=tuple(row["topics"] or ()),
-                    noise=row["noise"], earliest=row["first_seen"]))
+                    key=f"event:{eid}", kind="event", title=score.title,
+                    authority=score.authority, topics=score.topics, noise=score.noise,
+                    earliest=iso(score.first_seen)))
     if "instrument" in kinds:
         found += alert_store.instrument_arrivals(db, debate.id, since)
     if "level" in kinds:

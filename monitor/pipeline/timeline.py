@@ -47,10 +47,10 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
         if plan is not None:
             store.save_plan(db, plan, debate.id, stamp)
         previous = store.latest_scores(db, debate.id)
-        recent = (now - timedelta(days=RESCORE_DAYS)).isoformat()
+        recent = now - timedelta(days=RESCORE_DAYS)
         touched = {a.event_id for a in plan.assignments} if plan else set()
         touched |= {into for _, into, _ in plan.merges} if plan else set()
-        touched |= {eid for eid, row in previous.items() if row["last_seen"] >= recent}
+        touched |= {eid for eid, row in previous.items() if row.last_seen >= recent}
         membership = store.event_membership(db, debate.id, touched)
         missing = [iid for rows in membership.values() for iid, _ in rows if iid not in built]
         built.update((iid, build(row)) for iid, row in
@@ -59,8 +59,8 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
                   for eid, rows in membership.items()}
         # (an event whose items were all reclassified as irrelevant keeps its last score)
         profiles = [cluster.profile(eid, group, now) for eid, group in groups.items() if group]
-        peers = [(row["date"], eid, row["raw"]) for eid, row in previous.items()]
-        scores = cluster.rank(profiles, peers, now)
+        peers = [(row.date, eid, row.raw) for eid, row in previous.items()]
+        scores = cluster.rank(profiles, peers)
         scored = store.save_scores(db, scores, debate.id, previous)
     return TimelineUpdate(placed=len(plan.assignments) if plan else 0,
                           new_events=len(plan.new_events) if plan else 0,

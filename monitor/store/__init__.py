@@ -68,6 +68,7 @@ from .sources import (
     save_state,
     save_window,
 )
+from .sql import day, moment, moment_or_none
 
 SignalsFor = Callable[[Sequence[Item]], Sequence[Signal]]
 
@@ -104,12 +105,14 @@ def save_source_run(
 
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Database", "SignalsFor", "alerts",
-    "already_sent", "count_items", "fts_phrases", "count_signals", "deadlines", "done_windows",
+    "already_sent", "count_items", "fts_phrases", "count_signals", "day", "deadlines",
+    "done_windows",
     "event_members", "event_membership", "events", "get_event", "get_fetch_log", "get_item",
     "instruments",
     "get_signal", "get_states", "integrity_check", "item_counts", "iter_items",
     "iter_pending_members", "job_last_run", "latest_scores", "live_event",
-    "log_sent", "member_rows", "members_near", "memory_db", "merges", "noise_days",
+    "log_sent", "member_rows", "members_near", "memory_db", "merges", "moment",
+    "moment_or_none", "noise_days",
     "open_db", "outputs", "pending_members", "pending_migrations", "query_signals",
     "save_items", "save_job_run", "save_plan", "save_scores", "save_signals",
     "save_source_run", "schema_version", "search_items",

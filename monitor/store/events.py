@@ -6,16 +6,16 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import EventScore, Item, Plan, Signal
+from ..types import EventDetail, EventScore, Item, Plan, Signal
 from .event_merges import live_event, merged_into, merges
 from .items import item_from_row
 from .signals import signal_from_row
-from .sql import in_chunks
+from .sql import day, in_chunks, moment
 
 # One row per relevant item: the item, its signal, when it was fetched, and its event (if any)
 _MEMBER_SQL = """
@@ -143,32 +143,39 @@ def member_rows(db: Database, debate: str, item_ids: Iterable[str]) -> dict[str,
     return out
 
 
-_SCORE_JSON = ("topics", "stance_mix")
-
-
-def _score_rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    """Return a cursor's event_scores rows as dicts, their JSON columns decoded."""
+def _scores(cursor: sqlite3.Cursor) -> list[EventScore]:
+    """Return a cursor's event_scores rows (``SELECT *``) as EventScores: JSON decoded, times
+    read into datetimes."""
     cols = [c[0] for c in cursor.description]
-    rows = []
+    out = []
     for values in cursor.fetchall():
         row = dict(zip(cols, values, strict=True))
-        for key in _SCORE_JSON:
-            row[key] = json.loads(row[key] or "null")
-        rows.append(row)
-    return rows
+        out.append(EventScore(
+            event_id=row["event_id"], computed_at=moment(row["computed_at"]),
+            title=row["title"], date=day(row["date"]), kind=row["kind"],
+            authority=row["authority"], topics=tuple(json.loads(row["topics"] or "[]")),
+            stance_mix=tuple((json.loads(row["stance_mix"] or "{}")).items()),
+            items=row["items"], outlets=row["outlets"], echo=row["echo"],
+            attention=row["attention"], peak_attention=row["peak_attention"],
+            velocity=row["velocity"], raw=row["raw"], noise=row["noise"],
+            percentile=row["percentile"], reference_events=row["reference_events"] or 0,
+            first_seen=moment(row["first_seen"]), last_seen=moment(row["last_seen"])))
+    return out
 
 
 def _score_row(score: EventScore, debate: str) -> dict[str, Any]:
-    row = asdict(score)
-    row["debate"] = debate
-    row["topics"] = json.dumps(list(score.topics))
-    row["stance_mix"] = json.dumps(dict(score.stance_mix))
+    """Return the event_scores row of a score: times as ISO text, lists as JSON."""
+    row = dict(vars(score))
+    row.update(debate=debate, computed_at=score.computed_at.isoformat(),
+               date=score.date.isoformat(), first_seen=score.first_seen.isoformat(),
+               last_seen=score.last_seen.isoformat(), topics=json.dumps(list(score.topics)),
+               stance_mix=json.dumps(dict(score.stance_mix)))
     return row
 
 
 def latest_scores(db: Database, debate: str, events: Iterable[str] | None = None
-                  ) -> dict[str, dict[str, Any]]:
-    """Return the latest score row of every live event (or of the given ones), by id."""
+                  ) -> dict[str, EventScore]:
+    """Return the latest score of every live event (or of the given ones), by id."""
     if events is not None:
         ids = sorted(set(events))
         if not ids:
@@ -183,18 +190,18 @@ def latest_scores(db: Database, debate: str, events: Iterable[str] | None = None
             "SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
             "WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
             "(SELECT from_event FROM event_merges WHERE debate = ?)", [debate, debate])
-    return {row["event_id"]: row for row in _score_rows(cursor)}
+    return {score.event_id: score for score in _scores(cursor)}
 
 
 def save_scores(db: Database, scores: Sequence[EventScore], debate: str,
-                previous: dict[str, dict[str, Any]]) -> int:
+                previous: dict[str, EventScore]) -> int:
     """Append the scores that differ from each event's latest row; return how many."""
     rows = []
     for s in scores:
         last = previous.get(s.event_id)
-        if last and last["items"] == s.items and last["title"] == s.title \
-                and last["echo"] == s.echo and abs(last["noise"] - s.noise) < 0.5 \
-                and abs(last["attention"] - s.attention) < 0.01:
+        if last and last.items == s.items and last.title == s.title \
+                and last.echo == s.echo and abs(last.noise - s.noise) < 0.5 \
+                and abs(last.attention - s.attention) < 0.01:
             continue
         rows.append(_score_row(s, debate))
     if rows:
@@ -202,32 +209,31 @@ def save_scores(db: Database, scores: Sequence[EventScore], debate: str,
     return len(rows)
 
 
-def timeline(db: Database, debate: str, since: str | None = None) -> list[dict[str, Any]]:
+def timeline(db: Database, debate: str, since: date | None = None) -> list[EventScore]:
     """Return live events (latest score each) dated on or after ``since``, newest first."""
     rows = latest_scores(db, debate).values()
-    chosen = [r for r in rows if since is None or r["date"] >= since]
-    return sorted(chosen, key=lambda r: (r["date"], r["event_id"]), reverse=True)
+    chosen = [r for r in rows if since is None or r.date >= since]
+    return sorted(chosen, key=lambda r: (r.date, r.event_id), reverse=True)
 
 
-def get_event(db: Database, debate: str, event_id: str) -> dict[str, Any] | None:
+def get_event(db: Database, debate: str, event_id: str) -> EventDetail | None:
     """Return one event (following merges): its latest score, score history, members, merges."""
     resolve = merges(db, debate)
     live = live_event(event_id, resolve)
     if not db.execute("SELECT 1 FROM events WHERE id = ? AND debate = ?",
                       [live, debate]).fetchone():
         return None
-    history = _score_rows(db.execute(
-        "SELECT * FROM event_scores WHERE event_id = ? ORDER BY id", [live]))
+    history = tuple(_scores(db.execute(
+        "SELECT * FROM event_scores WHERE event_id = ? ORDER BY id", [live])))
     members = event_members(db, debate, [live]).get(live, [])
     member_ids = {m[0].id for m in members}
     via = {r[0]: (r[1], r[2]) for r in db.execute(
         "SELECT item_id, role, via FROM event_items WHERE debate = ?", [debate])
         if r[0] in member_ids}
-    return {
-        "id": live, "requested": event_id, "merged_from": sorted(merged_into({live}, resolve)),
-        "latest": history[-1] if history else None, "history": history,
-        "members": [(m[0], m[1], via.get(m[0].id, ("member", ""))) for m in members],
-    }
+    return EventDetail(
+        id=live, requested=event_id, merged_from=tuple(sorted(merged_into({live}, resolve))),
+        latest=history[-1] if history else None, history=history,
+        members=tuple((m[0], m[1], via.get(m[0].id, ("member", ""))) for m in members))
 
 
 def noise_days(db: Database, debate: str, since: str | None = None

@@ -1,10 +1,11 @@
-"""The SQL helpers every store module writes through: prepared inserts, JSON text, and
-chunked ``IN (...)`` lists."""
+"""The SQL helpers every store module writes through: prepared inserts, JSON text, chunked
+``IN (...)`` lists, and the readers of the ISO times the columns hold."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -18,6 +19,23 @@ def fields(obj: Any) -> dict[str, Any]:
     """Return a dataclass's fields as a new dict, one level deep (``asdict`` deep-copies every
     value, which the writes do not need)."""
     return dict(vars(obj))
+
+
+def moment(text: str) -> datetime:
+    """Return a stored ISO date-time as an aware datetime (UTC when it names no zone): the
+    one reader of the time columns, so the read side gets datetimes, never text."""
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def moment_or_none(text: str | None) -> datetime | None:
+    """Return ``moment(text)``, or None for a NULL column."""
+    return None if text is None else moment(text)
+
+
+def day(text: str) -> date:
+    """Return a stored ISO date (or the day of a date-time) as a date."""
+    return date.fromisoformat(text[:10])
 
 
 def dumps(value: Any) -> str:

@@ -14,6 +14,7 @@ from .alerts import (  # noqa: F401
     AlertTarget,
     Arrival,
 )
+from .events import EventDetail, EventScore  # noqa: F401
 from .instruments import (  # noqa: F401
     Claim,
     Forecast,
@@ -38,7 +39,6 @@ from .stages import (  # noqa: F401
     AuthorityRule,
     Debate,
     Entity,
-    EventScore,
     Fetched,
     Item,
     Member,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .events import EventScore
 from .instruments import Instrument, Outlook
 from .stages import Entity
 
@@ -41,26 +42,9 @@ class SignalRow:
 
 @dataclass(frozen=True)
 class EventRow:
-    """An event as the outputs show it: its latest score and its leading items."""
+    """An event as the outputs show it: its latest score and what its items add."""
 
-    id: str
-    date: str
-    title: str
-    kind: str
-    authority: str
-    topics: tuple[str, ...]
-    noise: float
-    items: int
-    outlets: int
-    echo: int
-    attention: float
-    peak_attention: float
-    velocity: float
-    percentile: float
-    first_seen: str
-    last_seen: str
-    updated: str
-    stance_mix: tuple[tuple[str, int], ...] = ()
+    score: EventScore
     links: tuple[tuple[str, str, str], ...] = ()  # (title, url, outlet) of its first items
     more_links: int = 0  # its other documents, not in links
     summary: str = ""  # one line from its items' own text
@@ -69,7 +53,6 @@ class EventRow:
     dockets: tuple[tuple[str, str], ...] = ()  # (regulations.gov docket, its page: comment)
     comment_deadline: str | None = None
     importance: float = 0.0  # how the outputs rank it (outputs.brief.importance)
-    reference_events: int = 0  # the events of its half year its noise was ranked among
 
 
 @dataclass(frozen=True)

@@ -263,29 +263,3 @@ class Plan:
     new_events: tuple[tuple[str, str], ...]  # (event id, anchor item id)
     assignments: tuple[Assignment, ...]
     merges: tuple[tuple[str, str, str], ...]  # (from event, into event, reason)
-
-
-@dataclass(frozen=True)
-class EventScore:
-    """One event as it stands at a moment: what it is and how loud, with the components."""
-
-    event_id: str
-    computed_at: str
-    title: str
-    date: str
-    kind: str
-    authority: str
-    topics: tuple[str, ...]
-    stance_mix: tuple[tuple[str, int], ...]
-    items: int
-    outlets: int
-    echo: int
-    attention: float  # now
-    peak_attention: float
-    velocity: float  # items per day over the last 2 days
-    raw: float  # peak attention x (1 + log2(outlets))
-    noise: float  # 0..100
-    percentile: float
-    reference_events: int
-    first_seen: str
-    last_seen: str

@@ -1,0 +1,35 @@
+"""Times as the read side shows them: one formatter per format. Rows from the store carry
+aware UTC ``datetime`` and ``date`` objects; text is made from them only at the output edge
+(the CLI's JSON mappers and tables, the templates' filters), through these functions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """Return ISO 8601 text for JSON, Atom and storage: ``2024-01-29T00:00:00+00:00`` for an
+    aware UTC datetime (to the second, as stamped), ``2024-01-29`` for a date; None stays."""
+    return None if value is None else value.isoformat()
+
+
+def day(value: date | datetime | str | None) -> str:
+    """Return the ``YYYY-MM-DD`` day of a date or datetime (text is cut to its first ten
+    characters); empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def minute(value: datetime | None, empty: str = "") -> str:
+    """Return ``YYYY-MM-DD HH:MM``, the human form of a moment in tables (UTC)."""
+    return empty if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def human_day(value: date | datetime) -> str:
+    """Return the prose form of a day: ``March 27, 2024``."""
+    return f"{value:%B} {value.day}, {value.year}"
