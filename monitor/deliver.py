@@ -12,7 +12,7 @@ from . import logs, report, safe, store
 from .config import Config, check_address, smtp_settings
 from .errors import ConfigError
 from .outputs import mail, render
-from .types import Report
+from .types import Report, times
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -35,10 +35,10 @@ class DigestResult:
 def digest_subject(rep: Report) -> str:
     """Return the subject line: what moved (the period's most important event, its title cut
     to one safe line), the Noise Level and the period."""
-    start = rep.since[:10] if rep.since else "all"
+    start = times.day(rep.since) if rep.since else "all"
     moved = safe.plain(rep.headline_short) or "nothing new"
     return (f"[monitor] {moved}; Noise Level {rep.noise_level}; "
-            f"{start} to {rep.until[:10]}")
+            f"{start} to {times.day(rep.until)}")
 
 
 def render_digest(rep: Report, fmt: str) -> str:

@@ -170,7 +170,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         seen: set[str] = set()
         out: list[SignalRow] = []
         for s in sorted((s for s in signals if s.stance == stance),
-                        key=lambda s: (-s.relevance, s.published or "", s.id)):
+                        key=lambda s: (-s.relevance, s.published or times.NEVER, s.id)):
             key = s.event or s.document
             if key not in seen and len(out) < examples:
                 seen.add(key)
@@ -204,8 +204,8 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     topic_counts = Counter(t for s in signals for t in s.topics)
     headline, short = what_moved(events, upcoming)
     return Report(
-        debate=debate.id, debate_title=debate.title, generated_at=now.isoformat(),
-        since=since, until=now.isoformat(), noise_level=basis.level if basis else "quiet",
+        debate=debate.id, debate_title=debate.title, generated_at=now,
+        since=start, until=now, noise_level=basis.level if basis else "quiet",
         noise_trend=tuple((d.day, d.level, d.share) for d in levels[-14:]),
         official=tuple(official), events=tuple(events), new_events=tuple(new_events),
         sides=sides, deadlines=tuple(upcoming),

@@ -189,10 +189,10 @@ def level_json(day: DayNoise) -> dict[str, Any]:
 def signal_json(s: SignalRow) -> dict[str, Any]:
     """Return a signal with the stable keys of SIGNAL_KEYS."""
     return {"id": s.id, "title": s.title, "url": s.url, "source": s.source,
-            "published": s.published, "relevance": s.relevance, "topics": list(s.topics),
+            "published": times.iso(s.published), "relevance": s.relevance, "topics": list(s.topics),
             "stance": s.stance, "authority": s.authority,
             "entities": [{"kind": e.kind, "value": e.value} for e in s.entities],
-            "event": s.event, "earliest": s.earliest, "publishes": s.publishes}
+            "event": s.event, "earliest": times.iso(s.earliest), "publishes": s.publishes}
 
 
 def signals_csv(rows: Sequence[SignalRow]) -> str:
@@ -239,7 +239,7 @@ def signals_table(rows: Sequence[SignalRow]) -> None:
     table = _table("published", "authority", "stance", "rel", "title / id")
     table.columns[-1].min_width = max(len(safe.terminal(s.id)) for s in rows)
     for s in rows:
-        table.add_row((s.published or "")[:10], s.authority, s.stance, f"{s.relevance:.2f}",
+        table.add_row(times.day(s.published), s.authority, s.stance, f"{s.relevance:.2f}",
                       cell(s.title + (f" [on public inspection, publishes on {s.publishes}]"
                                       if s.publishes else ""))
                       + "\n[dim]" + cell(s.id) + "[/dim]")

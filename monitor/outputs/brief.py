@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from ..types import AUTHORITIES, SignalRow
+from ..types import AUTHORITIES, SignalRow, times
 from .outlets import actor, outlet
 
 AUTHORITY_POINTS = {"final": 40.0, "proposed": 30.0, "official": 20.0, "news": 0.0,
@@ -44,7 +44,7 @@ def importance(authority: str, noise: float, last_day: date, now: datetime) -> f
 def lead_first(rows: Iterable[SignalRow]) -> list[SignalRow]:
     """Return rows most authoritative first (published before draft), then oldest first."""
     return sorted(rows, key=lambda s: (s.draft, _RANK.get(s.authority, 9),
-                                       s.published or "", s.id))
+                                       s.published or times.NEVER, s.id))
 
 
 def one_line(text: str, limit: int = SUMMARY_CHARS) -> str:

@@ -14,7 +14,7 @@ from ..config import ENTITY_KINDS
 from ..errors import StorageError
 from ..types import AUTHORITIES, Deadline, Entity, SignalRow
 from .event_merges import live_event, merges
-from .sql import in_chunks
+from .sql import in_chunks, moment_or_none
 
 _RANK = {a: i for i, a in enumerate(AUTHORITIES)}  # most binding first
 
@@ -124,11 +124,12 @@ def query_signals(
         raise
     resolve = merges(db, debate)
     return [SignalRow(
-        id=r[0], title=r[1], url=r[2], source=r[3], published=r[4], summary=r[5] or "",
+        id=r[0], title=r[1], url=r[2], source=r[3], published=moment_or_none(r[4]),
+        summary=r[5] or "",
         relevance=r[6], topics=tuple(json.loads(r[7] or "[]")), stance=r[8], authority=r[9],
         entities=tuple(Entity(**e) for e in json.loads(r[10] or "[]")),
         event=live_event(r[11], resolve) if r[11] else None, draft=bool(r[12]),
-        agencies=_agencies(r[13]), earliest=r[14],
+        agencies=_agencies(r[13]), earliest=moment_or_none(r[14]),
         publishes=str(r[15]) if r[12] and r[15] else None) for r in rows]
 
 

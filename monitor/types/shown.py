@@ -4,6 +4,7 @@ report a digest or page renders, and the mail and daemon settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from .events import EventScore
 from .instruments import Instrument, Outlook
@@ -18,7 +19,7 @@ class SignalRow:
     title: str
     url: str
     source: str
-    published: str | None
+    published: datetime | None  # aware UTC; None: undated
     relevance: float
     topics: tuple[str, ...]
     stance: str
@@ -30,7 +31,7 @@ class SignalRow:
     agencies: tuple[str, ...] = ()  # a Federal Register document's agencies, as published
     outlet: str = ""  # the publisher's name (AP, Lawfare, Federal Register), set by report
     actor: str = ""  # who it speaks for: its agency, else its outlet, set by report
-    earliest: str | None = None  # ISO UTC: first public (filed_at on public inspection)
+    earliest: datetime | None = None  # first public (filed_at on public inspection), UTC
     publishes: str | None = None  # on public inspection: the scheduled publication date
 
     @property
@@ -92,9 +93,9 @@ class Report:
 
     debate: str
     debate_title: str
-    generated_at: str
-    since: str | None
-    until: str
+    generated_at: datetime
+    since: datetime | None  # None: everything
+    until: datetime
     noise_level: str
     noise_trend: tuple[tuple[str, str, float], ...]  # (day, level, share), oldest first
     official: tuple[SignalRow, ...]

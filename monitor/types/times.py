@@ -4,7 +4,9 @@ aware UTC ``datetime`` and ``date`` objects; text is made from them only at the 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+
+NEVER = datetime.min.replace(tzinfo=UTC)  # sorts before every moment: an undated row's key
 
 
 def iso(value: date | datetime | None) -> str | None:
