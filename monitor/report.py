@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import store
@@ -58,8 +58,8 @@ def noise_basis(levels: list[DayNoise]) -> NoiseBasis | None:
     for i in range(len(levels) - 1, -1, -1):
         d = levels[i]
         if d.relevant:
-            first = date.fromisoformat(d.day) - timedelta(days=28)
-            days = sum(1 for x in levels[:i] if date.fromisoformat(x.day) >= first)
+            first = d.day - timedelta(days=28)
+            days = sum(1 for x in levels[:i] if x.day >= first)
             return NoiseBasis(day=d.day, level=d.level, relevant=d.relevant, total=d.total,
                               share=d.share, mean=d.mean, std=d.std, baseline_days=days)
     return None
@@ -75,16 +75,12 @@ def failing_sources(db: Database, config: Config, now: datetime) -> list[SourceH
         st = states.get(source.id)
         if st is None or st.status != "failing":
             continue
-        since = st.last_success
-        if since is None:
-            first_error = db.execute(
-                "SELECT min(started) FROM fetch_log WHERE source_id = ? AND status = 'error'",
-                [source.id]).fetchone()[0]
-            since = first_error
-        if since and datetime.fromisoformat(since) > now - timedelta(seconds=after):
+        last_success = store.moment_or_none(st.last_success)
+        since = last_success or store.first_error(db, source.id)
+        if since and since > now - timedelta(seconds=after):
             continue
         out.append(SourceHealth(source_id=source.id, status=st.status,
-                                last_success=st.last_success, last_error=st.last_error,
+                                last_success=last_success, last_error=st.last_error,
                                 error_count=st.error_count, failing_since=since))
     return out
 
@@ -96,7 +92,7 @@ def daily_levels(db: Database, debate: str, days: int, now: datetime) -> list[Da
         rows = store.noise_days(db, debate)[-(days + BASELINE_MARGIN):]
     else:
         start = now - timedelta(days=days + LEVELS_LOOKBACK)
-        rows = store.noise_days(db, debate, start.isoformat())
+        rows = store.noise_days(db, debate, start)
     return noise_levels(rows)[-days:]
 
 
@@ -111,7 +107,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     debate = config.debate
     assert debate is not None
     signals = [named(s) for s in store.query_signals(db, debate.id, since=since,
-                                                     until=now.isoformat())
+                                                     until=now)
                if s.id not in exclude]
     active = {s.event for s in signals if s.event}
     latest = store.latest_scores(db, debate.id, active if since else None)
@@ -186,8 +182,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
 
     sides = tuple((name, stances.get(name, 0), picks(name)) for name in SIDES)
     today = now.date()
-    upcoming = store.deadlines(db, debate.id, today.isoformat(),
-                               (today + timedelta(days=deadline_days)).isoformat())
+    upcoming = store.deadlines(db, debate.id, today, today + timedelta(days=deadline_days))
     thresholds: Counter[str] = Counter()
     example: dict[str, str] = {}
     for s in signals:
@@ -196,8 +191,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
                 thresholds[e.value] += 1
                 example.setdefault(e.value, s.title)
     # the daily levels need 28 days before the first one shown; the page shows them all
-    history = None if start is None else \
-        (start - timedelta(days=BASELINE_MARGIN)).isoformat()
+    history = None if start is None else start - timedelta(days=BASELINE_MARGIN)
     levels = noise_levels(store.noise_days(db, debate.id, history))
     basis = noise_basis(levels)
     labels = {t.id: t.label for t in debate.topics}
@@ -227,7 +221,7 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
     top = events[0]
     who = f" ({top.sources[0]})" if top.sources else ""
     due = next((d for d in deadlines if d.event == top.score.event_id), None)
-    tail = f"; comments due {due.day}" if due and due.kind == "comment_deadline" else ""
+    tail = f"; comments due {times.day(due.day)}" if due and due.kind == "comment_deadline" else ""
     others = len(events) - 1
     more = f"; {brief.plural(others, 'other event')} in the period" if others else ""
     score = top.score

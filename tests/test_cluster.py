@@ -7,7 +7,7 @@ import math
 import random
 import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -222,13 +222,13 @@ def test_event_takes_title_and_date_from_the_official_document():
 ])
 def test_noise_levels(shares, level):
     start = datetime(2026, 1, 1)
-    days = [((start + timedelta(days=i)).date().isoformat(), round(s * 100), 100)
+    days = [((start + timedelta(days=i)).date(), round(s * 100), 100)
             for i, s in enumerate(shares)]
     assert cluster.noise_levels(days)[-1].level == level
 
 
 def test_noise_levels_need_history():
-    assert [d.level for d in cluster.noise_levels([("2026-01-01", 5, 10)])] == ["normal"]
+    assert [d.level for d in cluster.noise_levels([(date(2026, 1, 1), 5, 10)])] == ["normal"]
 
 
 def test_clustering_scales_through_the_index():

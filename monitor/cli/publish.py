@@ -13,6 +13,7 @@ import click
 
 from .. import store
 from ..errors import ConfigError, DeliveryError
+from ..types import times
 from .context import (
     EXIT_SOURCES_FAILED,
     EXIT_USAGE,
@@ -168,23 +169,23 @@ def deadlines(ctx: Context, days: int, past: bool, ics: str | None, as_json: boo
         debate = config.debate
         assert debate is not None
         db = ctx.db(create=False)
-        upcoming = store.deadlines(db, debate.id, first.isoformat(), last.isoformat())
+        upcoming = store.deadlines(db, debate.id, first, last)
         every = store.deadlines(db, debate.id) if ics else []
     if ics:
         from ..outputs import calendar
 
         write(ics, calendar.to_ics(every, debate.id, debate.title, at), option="--ics")
     if as_json:
-        echo_json(json.dumps([{"day": d.day, "kind": d.kind, "title": d.title, "url": d.url,
-                                "item": d.item_id, "event": d.event} for d in upcoming],
-                              indent=2))
+        echo_json(json.dumps([{"day": times.iso(d.day), "kind": d.kind, "title": d.title,
+                                "url": d.url, "item": d.item_id, "event": d.event}
+                               for d in upcoming], indent=2))
         return
     if not upcoming:
         echo(f"no comment deadline or effective date in the {'last' if past else 'next'} "
              f"{days} days" + ("" if past else " (--past lists earlier ones)"))
     for d in upcoming:
         what = "comments due" if d.kind == "comment_deadline" else "takes effect"
-        echo(f"{d.day}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
+        echo(f"{times.day(d.day)}  {what:<13} {d.title[:90]}\n{'':<26}{d.url}")
 
 
 @click.command()

@@ -160,7 +160,7 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
             "events": [event_json(r) for r in rows]}, indent=2))
         return
     if level:
-        echo(f"Noise Level {level.level} on {level.day} ({level.relevant} of "
+        echo(f"Noise Level {level.level} on {times.day(level.day)} ({level.relevant} of "
                    f"{level.total} items relevant)")
     if not rows:
         echo(f"no events since {start or 'the beginning'}" + (
@@ -257,5 +257,5 @@ def noise(ctx: Context, days: int, as_json: bool) -> None:
     for d in levels:
         baseline = (f"mean {d.mean:.2f} sd {d.std:.2f} z {d.z:+.1f}" if d.mean is not None
                     and d.z is not None else "no baseline yet")
-        echo(f"{d.day}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
+        echo(f"{times.day(d.day)}  {d.level:<9} {d.relevant:>4} of {d.total:<5} relevant "
                    f"(share {d.share:.2f}; {baseline})")

@@ -181,7 +181,7 @@ def print_timeline(rows: Sequence[EventScore]) -> None:
 
 def level_json(day: DayNoise) -> dict[str, Any]:
     """Return one day's Noise Level as JSON."""
-    return {"day": day.day, "level": day.level, "relevant": day.relevant,
+    return {"day": times.iso(day.day), "level": day.level, "relevant": day.relevant,
             "total": day.total, "share": day.share, "mean": day.mean, "std": day.std,
             "z": day.z}
 

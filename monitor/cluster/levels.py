@@ -7,8 +7,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from .dates import day_ordinal
+from datetime import date
 
 LEVELS = ((3.0, "surge"), (2.0, "loud"), (1.0, "elevated"))
 
@@ -17,7 +16,7 @@ LEVELS = ((3.0, "surge"), (2.0, "loud"), (1.0, "elevated"))
 class DayNoise:
     """One day of the debate: its share of relevant items against the trailing 28 days."""
 
-    day: str
+    day: date
     relevant: int
     total: int
     share: float
@@ -27,7 +26,7 @@ class DayNoise:
     level: str
 
 
-def noise_levels(days: Sequence[tuple[str, int, int]], window: int = 28,
+def noise_levels(days: Sequence[tuple[date, int, int]], window: int = 28,
                  min_history: int = 7) -> list[DayNoise]:
     """Return each day's Noise Level from (day, relevant items, all items) rows.
 
@@ -37,7 +36,7 @@ def noise_levels(days: Sequence[tuple[str, int, int]], window: int = 28,
     ``min_history`` such days there is no baseline and the level is normal (or quiet).
     """
     rows = sorted(days)
-    ordinals = [day_ordinal(d) for d, _, _ in rows]
+    ordinals = [d.toordinal() for d, _, _ in rows]
     shares = [r / t if t else 0.0 for _, r, t in rows]
     out = []
     for i, (day, relevant, total) in enumerate(rows):

@@ -6,7 +6,7 @@ Every text property passes ``safe.ical`` (no raw control or bidi override) and e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import icalendar
 
@@ -28,17 +28,17 @@ def to_ics(deadlines: Sequence[Deadline], debate: str, debate_title: str,
         event = icalendar.Event()
         what = "Comments due" if d.kind == "comment_deadline" else "Takes effect"
         moot = f"Moot: {safe.ical(d.ended)}" if d.ended else ""
-        event.add("uid", f"{d.kind}-{d.day}-{d.event or d.item_id}@{debate}.monitor")
+        day = d.day.isoformat()
+        event.add("uid", f"{d.kind}-{day}-{d.event or d.item_id}@{debate}.monitor")
         title = safe.ical(d.title)
         event.add("summary", (f"(moot) {what}" if moot else what) + f": {title}"[:250])
-        day = date.fromisoformat(d.day)
-        event.add("dtstart", day)
-        event.add("dtend", day + timedelta(days=1))
+        event.add("dtstart", d.day)
+        event.add("dtend", d.day + timedelta(days=1))
         event.add("dtstamp", now)
         url = safe.url(d.url)
         if url:
             event.add("url", url)
-        lines = [f"{what} on {d.day}. {title}"]
+        lines = [f"{what} on {day}. {title}"]
         if moot:
             lines.append(f"{moot} (a later event ended the instrument before this date)")
             event.add("status", "CANCELLED")

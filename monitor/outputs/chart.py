@@ -103,7 +103,7 @@ def _legend(lay: Layout) -> tuple[list[str], float]:
 
 def draw(report: Report, lay: Layout) -> str:
     """Return one SVG drawing of the report's days and events at the given layout."""
-    days = [(date.fromisoformat(d), rel, total, lvl) for d, rel, total, lvl in report.daily]
+    days = list(report.daily)
     events = [(e.score.date, e) for e in report.events]
     points = [d for d, *_ in days] + [d for d, _ in events]
     title = ("Noise over time: bars are relevant items a day, coloured by that day's Noise "

@@ -56,13 +56,13 @@ def arrivals(db: Database, config: Config, settings: AlertSettings, now: datetim
     debate's Noise Level per day (each only when a rule watches it)."""
     debate = config.debate
     assert debate is not None
-    since = (now - timedelta(seconds=settings.max_age)).isoformat()
+    oldest = now - timedelta(seconds=settings.max_age)
+    since = oldest.isoformat()
     kinds = {r.kind for r in settings.rules}
     found: list[Arrival] = []
     if "item" in kinds:
         found += alert_store.item_arrivals(db, debate.id, since)
     if "event" in kinds:
-        oldest = now - timedelta(seconds=settings.max_age)
         for eid, score in sorted(store.latest_scores(db, debate.id).items()):
             if score.last_seen >= oldest:
                 found.append(Arrival(
@@ -72,12 +72,12 @@ def arrivals(db: Database, config: Config, settings: AlertSettings, now: datetim
     if "instrument" in kinds:
         found += alert_store.instrument_arrivals(db, debate.id, since)
     if "level" in kinds:
-        history = (now - timedelta(seconds=settings.max_age) - timedelta(days=60)).isoformat()
+        history = oldest - timedelta(days=60)
         for day in noise_levels(store.noise_days(db, debate.id, history)):
-            if day.day >= since[:10] and day.day <= now.date().isoformat():
+            if day.day >= oldest.date() and day.day <= now.date():
                 found.append(Arrival(
-                    key=f"level:{day.day}", kind="level", level=day.level,
-                    title=f"The debate's Noise Level is {day.level} on {day.day} "
+                    key=f"level:{iso(day.day)}", kind="level", level=day.level,
+                    title=f"The debate's Noise Level is {day.level} on {iso(day.day)} "
                           f"({day.relevant} of {day.total} items relevant)"))
     return found
 

@@ -60,6 +60,7 @@ from .outputs import already_sent, deadlines, log_sent, query_signals
 from .signals import count_signals, get_signal, save_signals
 from .sources import (
     done_windows,
+    first_error,
     get_fetch_log,
     get_states,
     job_last_run,
@@ -106,8 +107,8 @@ def save_source_run(
 __all__ = [
     "MIGRATIONS", "SCHEMA_VERSION", "Database", "SignalsFor", "alerts",
     "already_sent", "count_items", "fts_phrases", "count_signals", "day", "deadlines",
-    "done_windows",
-    "event_members", "event_membership", "events", "get_event", "get_fetch_log", "get_item",
+    "done_windows", "event_members", "event_membership", "events", "first_error", "get_event",
+    "get_fetch_log", "get_item",
     "instruments",
     "get_signal", "get_states", "integrity_check", "item_counts", "iter_items",
     "iter_pending_members", "job_last_run", "latest_scores", "live_event",

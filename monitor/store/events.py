@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -236,13 +236,13 @@ def get_event(db: Database, debate: str, event_id: str) -> EventDetail | None:
         members=tuple((m[0], m[1], via.get(m[0].id, ("member", ""))) for m in members))
 
 
-def noise_days(db: Database, debate: str, since: str | None = None
-               ) -> list[tuple[str, int, int]]:
+def noise_days(db: Database, debate: str, since: datetime | None = None
+               ) -> list[tuple[date, int, int]]:
     """Return (day, relevant items, all items) for every day with items (from ``since``), by
     publication day (fetch day for undated items)."""
-    where, args = ("WHERE coalesce(items.published, items.fetched_at) >= ? ", [since]) \
-        if since else ("", [])
-    return [(r[0], r[1], r[2]) for r in db.execute(
+    where, args = ("WHERE coalesce(items.published, items.fetched_at) >= ? ",
+                   [since.isoformat()]) if since else ("", [])
+    return [(day(r[0]), r[1], r[2]) for r in db.execute(
         "SELECT substr(coalesce(items.published, items.fetched_at), 1, 10) AS day, "
         "sum(coalesce(signals.relevant, 0)), count(*) FROM items "
         "LEFT JOIN signals ON signals.item_id = items.id AND signals.debate = ? "

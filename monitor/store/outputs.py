@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -14,7 +15,7 @@ from ..config import ENTITY_KINDS
 from ..errors import StorageError
 from ..types import AUTHORITIES, Deadline, Entity, SignalRow
 from .event_merges import live_event, merges
-from .sql import in_chunks, moment_or_none
+from .sql import day, in_chunks, moment_or_none
 
 _RANK = {a: i for i, a in enumerate(AUTHORITIES)}  # most binding first
 
@@ -53,7 +54,7 @@ def query_signals(
     debate: str,
     *,
     since: str | None = None,
-    until: str | None = None,
+    until: datetime | None = None,
     topic: str | None = None,
     stance: str | None = None,
     authority: str | Sequence[str] | None = None,
@@ -84,7 +85,7 @@ def query_signals(
         args.append(since)
     if until:
         sql += " AND coalesce(items.published, items.fetched_at) <= ?"
-        args.append(until)
+        args.append(until.isoformat())
     if topic:
         sql += " AND EXISTS (SELECT 1 FROM json_each(signals.topics) WHERE value = ?)"
         args.append(topic)
@@ -142,7 +143,7 @@ def _agencies(raw: str | None) -> tuple[str, ...]:
     return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
-def deadlines(db: Database, debate: str, start: str | None = None, end: str | None = None
+def deadlines(db: Database, debate: str, start: date | None = None, end: date | None = None
               ) -> list[Deadline]:
     """Return comment deadlines and effective dates named by relevant items, by day; the
     same date named by several items of one event is listed once."""
@@ -158,16 +159,16 @@ def deadlines(db: Database, debate: str, start: str | None = None, end: str | No
     args: list[Any] = [debate]
     if start:
         sql += " AND signal_entities.value >= ?"
-        args.append(start)
+        args.append(start.isoformat())
     if end:
         sql += " AND signal_entities.value <= ?"
-        args.append(end)
+        args.append(end.isoformat())
     resolve = merges(db, debate)
     best: dict[tuple[str, str, str], tuple[int, Deadline]] = {}
-    for day, kind, title, url, item_id, event_id, authority in db.execute(sql, args):
+    for value, kind, title, url, item_id, event_id, authority in db.execute(sql, args):
         event = live_event(event_id, resolve) if event_id else None
-        key = (day, kind, event or item_id)
-        candidate = (_RANK.get(authority, 9), Deadline(day=day, kind=kind, title=title,
+        key = (value, kind, event or item_id)
+        candidate = (_RANK.get(authority, 9), Deadline(day=day(value), kind=kind, title=title,
                                                        url=url, item_id=item_id, event=event))
         if key not in best or candidate[0] < best[key][0]:
             best[key] = candidate
@@ -207,30 +208,30 @@ def _with_status(db: Database, debate: str, found: list[Deadline]) -> list[Deadl
             if PUBLIC_DOCKET.match(value):
                 dockets.setdefault(event_id, []).append(value)
     resolve = merges(db, debate)
-    began: dict[str, str] = {}  # each deadline's event: its date
+    began: dict[str, date] = {}  # each deadline's event: its date
     for marks, chunk in in_chunks(events):
-        for event_id, day in db.execute(
+        for event_id, value in db.execute(
                 f"SELECT event_id, date FROM event_scores WHERE event_id IN ({marks}) "
                 "AND debate = ? ORDER BY id", [*chunk, debate]):
-            began[event_id] = day
+            began[event_id] = day(value)
     lo = min([*began.values(), *(d.day for d in found)])
     hi = max(d.day for d in found)
-    latest: dict[str, tuple[int, str, str]] = {}  # events dated in that span, latest score
-    for row_id, event_id, day, title in db.execute(
+    latest: dict[str, tuple[int, date, str]] = {}  # events dated in that span, latest score
+    for row_id, event_id, value, title in db.execute(
             "SELECT id, event_id, date, title FROM event_scores WHERE debate = ? "
-            "AND date >= ? AND date <= ?", [debate, lo, hi]):
+            "AND date >= ? AND date <= ?", [debate, lo.isoformat(), hi.isoformat()]):
         live = live_event(event_id, resolve)
         if live not in latest or row_id > latest[live][0]:
-            latest[live] = (row_id, day, title)
-    enders = [(day, title, eid) for eid, (_, day, title) in latest.items()
+            latest[live] = (row_id, day(value), title)
+    enders = [(when, title, eid) for eid, (_, when, title) in latest.items()
               if ENDING.search(title)]
     out = []
     for d in found:
         own = dockets.get(d.event or "", [])
         since = began.get(d.event or "", d.day)
         words = _words(d.title)
-        ended = next((f"{day}: {title}" for day, title, eid in sorted(enders)
-                      if eid != d.event and since <= day <= d.day and words
+        ended = next((f"{when.isoformat()}: {title}" for when, title, eid in sorted(enders)
+                      if eid != d.event and since <= when <= d.day and words
                       and len(words & _words(title)) >= 0.75 * len(words)), None)
         out.append(replace(d, dockets=tuple(dict.fromkeys(own)), ended=ended))
     return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from ..types import SourceRun, SourceState
-from .sql import fields, write
+from .sql import fields, moment_or_none, write
 
 
 def get_states(db: Database) -> dict[str, SourceState]:
@@ -22,6 +23,13 @@ def get_states(db: Database) -> dict[str, SourceState]:
 def save_state(db: Database, state: SourceState) -> None:
     """Insert or replace a source's state (call inside a transaction)."""
     write(db, "source_state", [fields(state)], conflict=("source_id",))
+
+
+def first_error(db: Database, source_id: str) -> datetime | None:
+    """Return when the source's first failed fetch started (None: it never failed)."""
+    return moment_or_none(db.execute(
+        "SELECT min(started) FROM fetch_log WHERE source_id = ? AND status = 'error'",
+        [source_id]).fetchone()[0])
 
 
 def get_fetch_log(db: Database, source_id: str | None = None, limit: int = 50

@@ -4,7 +4,7 @@ report a digest or page renders, and the mail and daemon settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from .events import EventScore
 from .instruments import Instrument, Outlook
@@ -60,7 +60,7 @@ class EventRow:
 class Deadline:
     """A comment deadline or effective date named by a relevant item."""
 
-    day: str
+    day: date
     kind: str  # comment_deadline | effective_date
     title: str
     url: str
@@ -81,10 +81,10 @@ class SourceHealth:
 
     source_id: str
     status: str
-    last_success: str | None
+    last_success: datetime | None
     last_error: str | None
     error_count: int
-    failing_since: str | None
+    failing_since: datetime | None  # its last success, else its first error
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Report:
     since: datetime | None  # None: everything
     until: datetime
     noise_level: str
-    noise_trend: tuple[tuple[str, str, float], ...]  # (day, level, share), oldest first
+    noise_trend: tuple[tuple[date, str, float], ...]  # (day, level, share), oldest first
     official: tuple[SignalRow, ...]
     events: tuple[EventRow, ...]  # key events: by authority, then noise
     new_events: tuple[EventRow, ...]
@@ -106,7 +106,7 @@ class Report:
     thresholds: tuple[tuple[str, int, str], ...]  # (value, mentions, example title)
     failing: tuple[SourceHealth, ...]
     signals: tuple[SignalRow, ...]  # every relevant item of the period, newest first
-    daily: tuple[tuple[str, int, int, str], ...] = ()  # (day, relevant, total, level)
+    daily: tuple[tuple[date, int, int, str], ...] = ()  # (day, relevant, total, level)
     topics: tuple[tuple[str, str, int], ...] = ()  # (topic, label, items) in the period
     noise: NoiseBasis | None = None  # what the headline Noise Level was read from
     headline: str = ""  # what moved: the period's most important change, one sentence
@@ -123,7 +123,7 @@ class Report:
 class NoiseBasis:
     """The day the headline Noise Level was read from and the figures behind it."""
 
-    day: str  # the latest day with a relevant item
+    day: date  # the latest day with a relevant item
     level: str
     relevant: int
     total: int
