@@ -74,10 +74,9 @@ def _place(db: Database, debate: str, build: Callable[[store.events.MemberRow], 
     if not new:
         return None, {}
     keys = set().union(*(_keys(m) for m in new))
-    start = (min(datetime.fromisoformat(m.published) for m in new)
-             - timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)).isoformat()
-    end = (max(datetime.fromisoformat(m.published) for m in new)
-           + timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)).isoformat()
+    window = timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)
+    published = [datetime.fromisoformat(m.published) for m in new]
+    start, end = min(published) - window, max(published) + window
     context = [build(r) for r in store.members_near(db, debate, keys, start, end)]
     plan = cluster.plan(new, context, debate, store.merges(db, debate))
     return plan, {m.item_id: m for m in (*new, *context)}

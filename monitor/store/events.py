@@ -65,8 +65,8 @@ def iter_pending_members(db: Database, debate: str) -> Iterator[MemberRow]:
     return _iter_members(db, " AND event_items.event_id IS NULL", [debate])
 
 
-def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], start: str,
-                 end: str) -> list[MemberRow]:
+def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], start: datetime,
+                 end: datetime) -> list[MemberRow]:
     """Return stored members that share an entity key with the new ones, or were published
     between ``start`` and ``end`` (the neighbourhood clustering compares against)."""
     found: dict[str, MemberRow] = {}
@@ -78,7 +78,8 @@ def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], sta
                             f"({clause}))", [debate, *args]):
             found[row[0].id] = row
     for row in _members(db, " AND event_items.event_id IS NOT NULL AND "
-                        "items.published BETWEEN ? AND ?", [debate, start, end]):
+                        "items.published BETWEEN ? AND ?",
+                        [debate, start.isoformat(), end.isoformat()]):
         found[row[0].id] = row
     return list(found.values())
 

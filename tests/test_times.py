@@ -1,0 +1,162 @@
+"""Typed past storage (#10): one event-score type from clustering to the outputs, and rows the
+store gives the read side carry aware UTC datetimes and dates, made text only at the edge."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from monitor import cluster, pipeline, report, store
+from monitor.cli import cli
+from monitor.cli.show import event_json, signal_json
+from monitor.config import load_config
+from monitor.types import EventScore, Item, Signal, SourceRun, TopicHit, times
+
+NOW = datetime(2024, 9, 20, 12, tzinfo=UTC)
+
+
+def score(**changes) -> EventScore:
+    base = EventScore(
+        event_id="ev-1", computed_at=NOW, title="Reporting rule", date=date(2024, 9, 11),
+        kind="proposed_rule", authority="proposed", topics=("reporting_requirements",),
+        stance_mix=(("neutral", 1), ("restrict", 2)), items=3, outlets=2, echo=1,
+        attention=1.25, peak_attention=2.5, velocity=0.5, raw=5.0, noise=61.3,
+        percentile=0.75, reference_events=4,
+        first_seen=datetime(2024, 9, 11, tzinfo=UTC),
+        last_seen=datetime(2024, 9, 12, 9, tzinfo=UTC))
+    return replace(base, **changes)
+
+
+def test_a_score_reads_back_as_it_was_written(memdb):
+    written = score()
+    assert store.save_scores(memdb, [written], "d", {}) == 1
+    read = store.latest_scores(memdb, "d")["ev-1"]
+    assert read == written
+    assert read.first_seen.tzinfo is not None and read.computed_at.utcoffset() == timedelta(0)
+    assert isinstance(read.date, date) and not isinstance(read.date, datetime)
+    # the columns hold ISO text, as before
+    row = memdb.execute("SELECT computed_at, date, first_seen, stance_mix FROM event_scores"
+                        ).fetchone()
+    assert row == ("2024-09-20T12:00:00+00:00", "2024-09-11", "2024-09-11T00:00:00+00:00",
+                   '{"neutral": 1, "restrict": 2}')
+
+
+def test_an_unchanged_score_is_not_appended_again(memdb):
+    first = score()
+    store.save_scores(memdb, [first], "d", {})
+    previous = store.latest_scores(memdb, "d")
+    later = replace(first, computed_at=NOW + timedelta(hours=1), noise=61.5)
+    assert store.save_scores(memdb, [later], "d", previous) == 0
+    louder = replace(later, noise=70.0)
+    assert store.save_scores(memdb, [louder], "d", previous) == 1
+    assert store.latest_scores(memdb, "d")["ev-1"] == louder
+
+
+def test_the_json_of_a_score_is_the_iso_text_it_was_stored_as():
+    data = event_json(score())
+    assert data["date"] == "2024-09-11"
+    assert data["first_seen"] == "2024-09-11T00:00:00+00:00"
+    assert data["last_seen"] == "2024-09-12T09:00:00+00:00"
+    assert data["computed_at"] == "2024-09-20T12:00:00+00:00"
+    assert data["stance_mix"] == {"neutral": 1, "restrict": 2}
+    assert data["components"]["reference_events"] == 4
+    json.dumps(data)  # nothing left that JSON cannot write
+
+
+@pytest.mark.parametrize(("value", "iso", "day", "minute", "human"), [
+    (datetime(2024, 3, 7, 9, 5, tzinfo=UTC), "2024-03-07T09:05:00+00:00", "2024-03-07",
+     "2024-03-07 09:05", "March 7, 2024"),
+    (date(2024, 12, 31), "2024-12-31", "2024-12-31", None, "December 31, 2024"),
+])
+def test_one_formatter_per_format(value, iso, day, minute, human):
+    assert times.iso(value) == iso
+    assert times.day(value) == day
+    assert times.human_day(value) == human
+    if minute:
+        assert times.minute(value) == minute
+    assert times.iso(None) is None and times.day(None) == "" and times.minute(None, "-") == "-"
+
+
+def test_profile_and_rank_make_one_score_type():
+    news = cluster.member_of(
+        Item(id="n:1", source_id="n", guid="1", url="https://n.example/1",
+             title="Open weights rule", summary="", published="2024-09-12T09:00:00+00:00",
+             kind="feed"),
+        _signal("n:1"), weight=1.0, role="news", fetched_at="2024-09-12T10:00:00+00:00",
+        now=NOW)
+    unranked = cluster.profile("ev-1", [(news, "member")], NOW)
+    assert isinstance(unranked, EventScore) and unranked.noise == 0.0
+    assert unranked.computed_at == NOW and unranked.date == date(2024, 9, 12)
+    assert unranked.first_seen == datetime(2024, 9, 12, 9, tzinfo=UTC) == unranked.last_seen
+    (ranked,) = cluster.rank([unranked], [(date(2024, 9, 1), "ev-0", 0.1)])
+    assert ranked.reference_events == 1 and ranked.noise > 0
+    assert replace(ranked, noise=0.0, percentile=0.0, reference_events=0) == unranked
+
+
+def _signal(item_id: str) -> Signal:
+    return Signal(item_id=item_id, debate="d", version="t", relevance=0.9, relevant=True,
+                  topics=(TopicHit("open_weight_restrictions", ("cue",)),), stance="restrict",
+                  stance_cues=(), authority="news", authority_reason="", entities=())
+
+
+@pytest.fixture
+def clustered(memdb, tmp_path):
+    """Two related news items stored, classified and clustered as a run does."""
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - id: news\n    kind: feed\n    url: http://y.test/\n")
+    config = load_config(path)
+    items = [Item(id=f"news:{i}", source_id="news", guid=str(i),
+                  url=f"https://news.example/{i}", title=title, summary="",
+                  published=published, kind="feed")
+             for i, (title, published) in enumerate([
+                 ("Commerce proposes reporting requirements for frontier AI models and "
+                  "computing clusters", "2024-09-11T08:00:00+00:00"),
+                 ("Commerce proposes reporting requirements for frontier AI models and "
+                  "computing clusters, industry responds", "2024-09-12T09:30:00+00:00")])]
+    run = SourceRun(source_id="news", status="ok", started=NOW)
+    store.save_source_run(memdb, run, None, items, signals_for=pipeline._classifier(config))
+    pipeline.build_timeline(memdb, config, now=NOW)
+    return memdb, config
+
+
+def test_rows_for_the_read_side_carry_datetimes(clustered):
+    db, config = clustered
+    signals = store.query_signals(db, config.debate.id)
+    assert signals, "the sample items should be relevant"
+    for s in signals:
+        assert isinstance(s.published, datetime) and s.published.utcoffset() == timedelta(0)
+    assert signal_json(signals[0])["published"] in ("2024-09-12T09:30:00+00:00",
+                                                     "2024-09-11T08:00:00+00:00")
+    (event,) = store.timeline(db, config.debate.id)
+    assert event.first_seen == datetime(2024, 9, 11, 8, tzinfo=UTC)
+    assert event.computed_at == NOW
+    detail = store.get_event(db, config.debate.id, event.event_id)
+    assert detail is not None and detail.latest == event and detail.history == (event,)
+    assert store.timeline(db, config.debate.id, since=date(2024, 9, 12)) == []
+    rep = report.build(db, config, None, NOW)
+    assert rep.generated_at == NOW == rep.until and rep.since is None
+    assert rep.events[0].score == event
+    assert all(isinstance(day, date) for day, *_ in rep.daily)
+    days = store.noise_days(db, config.debate.id, since=datetime(2024, 9, 12, tzinfo=UTC))
+    assert [d for d, _, _ in days] == [date(2024, 9, 12)]
+
+
+def test_the_cli_prints_the_stored_text(clustered, tmp_path):
+    db, config = clustered
+    (event,) = store.timeline(db, config.debate.id)
+    path = tmp_path / "m.db"
+    db.execute(f"VACUUM INTO '{path}'")
+    result = CliRunner().invoke(cli, ["--db", str(path), "--sources", str(config.path),
+                                      "event", event.event_id, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["event"]["first_seen"] == "2024-09-11T08:00:00+00:00"
+    assert data["event"]["computed_at"] == "2024-09-20T12:00:00+00:00"
+    result = CliRunner().invoke(cli, ["--db", str(path), "--sources", str(config.path),
+                                      "event", event.event_id])
+    assert result.exit_code == 0, result.output
+    assert "2024-09-20 12:00" in result.output  # the noise history's computed time
