@@ -421,6 +421,7 @@ def breakdown_child(db_path: str) -> None:
     from monitor.config import load_config, parse_since
     from monitor.outputs import render
     from monitor.store import outputs
+    from monitor.types.times import iso
 
     out: dict[str, Any] = {"imports_s": time.perf_counter() - t0}
     t0 = time.perf_counter()
@@ -436,7 +437,8 @@ def breakdown_child(db_path: str) -> None:
     out["signals_query_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     json.dumps([{"id": r.id, "title": r.title, "url": r.url, "source": r.source,
-                 "published": r.published, "relevance": r.relevance, "topics": list(r.topics),
+                 "published": iso(r.published), "relevance": r.relevance,
+                 "topics": list(r.topics),
                  "stance": r.stance, "authority": r.authority,
                  "entities": [{"kind": e.kind, "value": e.value} for e in r.entities],
                  "event": r.event} for r in rows], indent=2, ensure_ascii=False)

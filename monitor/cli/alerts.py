@@ -8,6 +8,7 @@ import click
 
 from ..errors import ConfigError
 from ..store import alerts as alert_store
+from ..types import LoggedAlert, times
 from .context import (
     EXIT_OK,
     EXIT_SOURCES_FAILED,
@@ -43,19 +44,30 @@ def alerts(ctx: Context, since: str, as_json: bool, test_rule: str | None) -> in
     with errors():
         rows = alert_store.alert_log(ctx.db(), start)
     if as_json:
-        echo_json(json.dumps({"since": start, "alerts": rows}, indent=2))
+        echo_json(json.dumps({"since": start, "alerts": [logged_json(r) for r in rows]},
+                             indent=2))
         return EXIT_OK
     if not rows:
         echo(f"no alerts fired since {start or 'the start'}")
     for r in rows:
-        state = r["status"] if r["status"] != "failed" else \
-            f"failed x{r['attempts']} ({r['last_error']})"
-        echo(f"{r['fired_at'][:16]}  {r['rule']:<16} {r['target']:<20} {state}")
-        echo(f"    {r['title']}")
-        echo(f"    why: {r['why']}; {r['key']}")
-        if r.get("publishes"):
-            echo(f"    on public inspection, publishes on {r['publishes']}")
+        a = r.alert
+        state = r.status if r.status != "failed" else f"failed x{r.attempts} ({r.last_error})"
+        echo(f"{(times.iso(r.fired_at) or '')[:16]}  {a.rule:<16} {a.target:<20} {state}")
+        echo(f"    {a.title}")
+        echo(f"    why: {a.why}; {a.key}")
+        if a.publishes:
+            echo(f"    on public inspection, publishes on {a.publishes}")
     return EXIT_OK
+
+
+def logged_json(r: LoggedAlert) -> dict[str, object]:
+    """Return a logged alert as JSON: the log's columns, then the alert's detail."""
+    a = r.alert
+    return {"target": a.target, "key": a.key, "rule": a.rule, "kind": a.kind, "title": a.title,
+            "url": a.url, "why": a.why, "fired_at": times.iso(r.fired_at), "status": r.status,
+            "attempts": r.attempts, "last_attempt": times.iso(r.last_attempt),
+            "last_error": r.last_error, "sent_at": times.iso(r.sent_at),
+            "earliest": a.earliest, "publishes": a.publishes}
 
 
 def _test(ctx: Context, rule: str, as_json: bool) -> int:

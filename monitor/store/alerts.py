@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import Alert, Arrival
+from ..types import Alert, Arrival, LoggedAlert
 from .copies import KEY_SQL
-from .sql import fields, write
+from .sql import fields, moment, moment_or_none, write
 
 _ARRIVALS = f"""
 SELECT items.id, {KEY_SQL} AS k, items.title, items.url, items.source_id, signals.authority,
@@ -108,15 +108,15 @@ def sent_since(db: Database, target: str, since: str) -> int:
                           "status = 'sent' AND sent_at >= ?", [target, since]).fetchone()[0])
 
 
-def alert_log(db: Database, since: str | None = None) -> list[dict[str, Any]]:
+def alert_log(db: Database, since: str | None = None) -> list[LoggedAlert]:
     """Return logged alerts fired since a moment (all when None), newest first."""
     where, args = ("fired_at >= ?", [since]) if since else (None, [])
-    rows = []
-    for r in db.table("alert_log").rows_where(where, args, order_by="fired_at DESC, rowid DESC"):
-        row = dict(r)
-        row.update(json.loads(row.pop("detail") or "{}"))
-        rows.append(row)
-    return rows
+    return [LoggedAlert(alert=_alert(r), fired_at=moment(r["fired_at"]), status=r["status"],
+                        attempts=r["attempts"] or 0,
+                        last_attempt=moment_or_none(r["last_attempt"]),
+                        last_error=r["last_error"], sent_at=moment_or_none(r["sent_at"]))
+            for r in db.table("alert_log").rows_where(where, args,
+                                                      order_by="fired_at DESC, rowid DESC")]
 
 
 def target_health(db: Database) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from .alerts import (  # noqa: F401
     AlertSettings,
     AlertTarget,
     Arrival,
+    LoggedAlert,
 )
 from .events import EventDetail, EventScore  # noqa: F401
 from .instruments import (  # noqa: F401

@@ -1,9 +1,11 @@
 """Frozen data of alerts: the `alerts:` section (rules, targets, quiet hours, rate limit),
-what just arrived as the rules see it, and an alert owed to one target."""
+what just arrived as the rules see it, an alert owed to one target, and an alert as the log
+holds it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 LEVEL_ORDER = ("quiet", "normal", "elevated", "loud", "surge")  # the debate's Noise Levels
 
@@ -101,3 +103,16 @@ class Alert:
     why: str
     earliest: str | None = None
     publishes: str | None = None
+
+
+@dataclass(frozen=True)
+class LoggedAlert:
+    """An alert as the alert log holds it: when it fired and how its delivery went."""
+
+    alert: Alert
+    fired_at: datetime  # aware, UTC
+    status: str  # pending | sent | failed
+    attempts: int
+    last_attempt: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
