@@ -144,24 +144,21 @@ def member_rows(db: Database, debate: str, item_ids: Iterable[str]) -> dict[str,
     return out
 
 
+# The columns of an EventScore, in its fields' order: rows are read by position.
+_SCORE_COLUMNS = ("event_id, computed_at, title, date, kind, authority, topics, stance_mix, "
+                  "items, outlets, echo, attention, peak_attention, velocity, raw, noise, "
+                  "percentile, reference_events, first_seen, last_seen")
+
+
 def _scores(cursor: sqlite3.Cursor) -> list[EventScore]:
-    """Return a cursor's event_scores rows (``SELECT *``) as EventScores: JSON decoded, times
-    read into datetimes."""
-    cols = [c[0] for c in cursor.description]
-    out = []
-    for values in cursor.fetchall():
-        row = dict(zip(cols, values, strict=True))
-        out.append(EventScore(
-            event_id=row["event_id"], computed_at=moment(row["computed_at"]),
-            title=row["title"], date=day(row["date"]), kind=row["kind"],
-            authority=row["authority"], topics=tuple(json.loads(row["topics"] or "[]")),
-            stance_mix=tuple((json.loads(row["stance_mix"] or "{}")).items()),
-            items=row["items"], outlets=row["outlets"], echo=row["echo"],
-            attention=row["attention"], peak_attention=row["peak_attention"],
-            velocity=row["velocity"], raw=row["raw"], noise=row["noise"],
-            percentile=row["percentile"], reference_events=row["reference_events"] or 0,
-            first_seen=moment(row["first_seen"]), last_seen=moment(row["last_seen"])))
-    return out
+    """Return a cursor's rows of ``_SCORE_COLUMNS`` as EventScores: JSON decoded, times read
+    into datetimes."""
+    loads = json.loads
+    return [EventScore(r[0], moment(r[1]), r[2], day(r[3]), r[4], r[5],
+                       tuple(loads(r[6] or "[]")), tuple(loads(r[7] or "{}").items()),
+                       r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15], r[16],
+                       r[17] or 0, moment(r[18]), moment(r[19]))
+            for r in cursor.fetchall()]
 
 
 def _score_row(score: EventScore, debate: str) -> dict[str, Any]:
@@ -183,13 +180,13 @@ def latest_scores(db: Database, debate: str, events: Iterable[str] | None = None
             return {}
         marks = ",".join("?" * len(ids))
         cursor = db.execute(
-            f"SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
-            f"WHERE event_id IN ({marks}) GROUP BY event_id) AND event_id NOT IN "
+            f"SELECT {_SCORE_COLUMNS} FROM event_scores WHERE id IN (SELECT max(id) FROM "
+            f"event_scores WHERE event_id IN ({marks}) GROUP BY event_id) AND event_id NOT IN "
             "(SELECT from_event FROM event_merges WHERE debate = ?)", [*ids, debate])
     else:
         cursor = db.execute(
-            "SELECT * FROM event_scores WHERE id IN (SELECT max(id) FROM event_scores "
-            "WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
+            f"SELECT {_SCORE_COLUMNS} FROM event_scores WHERE id IN (SELECT max(id) FROM "
+            "event_scores WHERE debate = ? GROUP BY event_id) AND event_id NOT IN "
             "(SELECT from_event FROM event_merges WHERE debate = ?)", [debate, debate])
     return {score.event_id: score for score in _scores(cursor)}
 
@@ -225,7 +222,7 @@ def get_event(db: Database, debate: str, event_id: str) -> EventDetail | None:
                       [live, debate]).fetchone():
         return None
     history = tuple(_scores(db.execute(
-        "SELECT * FROM event_scores WHERE event_id = ? ORDER BY id", [live])))
+        f"SELECT {_SCORE_COLUMNS} FROM event_scores WHERE event_id = ? ORDER BY id", [live])))
     members = event_members(db, debate, [live]).get(live, [])
     member_ids = {m[0].id for m in members}
     via = {r[0]: (r[1], r[2]) for r in db.execute(
