@@ -69,19 +69,15 @@ def failing_sources(db: Database, config: Config, now: datetime) -> list[SourceH
     """Return the configured sources failing for longer than `digest.failing_after`."""
     digest = config.extra.get("digest") or {}
     after = parse_interval(digest.get("failing_after", DEFAULT_FAILING_AFTER))
-    states = store.get_states(db)
+    health = store.source_health(db)
     out = []
     for source in config.sources:
-        st = states.get(source.id)
-        if st is None or st.status != "failing":
+        h = health.get(source.id)
+        if h is None or h.status != "failing":
             continue
-        last_success = store.moment_or_none(st.last_success)
-        since = last_success or store.first_error(db, source.id)
-        if since and since > now - timedelta(seconds=after):
+        if h.failing_since and h.failing_since > now - timedelta(seconds=after):
             continue
-        out.append(SourceHealth(source_id=source.id, status=st.status,
-                                last_success=last_success, last_error=st.last_error,
-                                error_count=st.error_count, failing_since=since))
+        out.append(h)
     return out
 
 

@@ -14,7 +14,7 @@ import click
 from .. import store
 from ..config import missing_key
 from ..errors import ConfigError
-from ..types import Source, SourceState
+from ..types import Source, SourceHealth, times
 from .context import (
     Context,
     echo,
@@ -26,7 +26,7 @@ from .context import (
     parse_day,
     pass_ctx,
 )
-from .show import progress, report_runs, sources_table
+from .show import progress, report_runs, source_json, sources_table
 
 
 @click.command()
@@ -122,7 +122,7 @@ def backfill(ctx: Context, since: str, until: str | None, source_ids: tuple[str,
     return report_runs(runs, as_json, quiet=ctx.quiet)
 
 
-def _status(source: Source, state: SourceState | None, at: datetime) -> str:
+def _status(source: Source, state: SourceHealth | None, at: datetime) -> str:
     """Return the health a source shows in `monitor sources`."""
     if missing_key(source):
         return "skipped (no key)"
@@ -131,7 +131,7 @@ def _status(source: Source, state: SourceState | None, at: datetime) -> str:
     if state is None:
         return "new"
     if state.status == "failing":
-        if state.next_attempt and datetime.fromisoformat(state.next_attempt) > at:
+        if state.next_attempt and state.next_attempt > at:
             return "backing off"
         return "failing"
     return state.status
@@ -153,26 +153,15 @@ def sources(ctx: Context, as_json: bool) -> None:
     with errors():
         config = ctx.config()
         db = ctx.db(create=False)
-        states = store.get_states(db)
+        states = store.source_health(db)
         counts = store.item_counts(db)
         recent = store.item_counts(db, since=(at - timedelta(days=7)).isoformat())
         targets = store.alerts.target_health(db)
-    rows: list[dict[str, Any]] = []
-    for s in config.sources:
-        st = states.get(s.id)
-        rows.append({
-            "id": s.id, "kind": s.kind, "url": s.url, "interval": s.interval, "cron": s.cron,
-            "status": _status(s, st, at),
-            "last_attempt": st.last_attempt if st else None,
-            "last_success": st.last_success if st else None,
-            "last_error": st.last_error if st else None,
-            "error_count": st.error_count if st else 0,
-            "next_attempt": st.next_attempt if st else None,
-            "last_http_status": st.last_http_status if st else None,
-            "items": counts.get(s.id, 0), "items_7d": recent.get(s.id, 0),
-        })
+    rows = [(s, states.get(s.id), _status(s, states.get(s.id), at), counts.get(s.id, 0),
+             recent.get(s.id, 0)) for s in config.sources]
     if as_json:
-        echo_json(json.dumps({"checked_at": at.isoformat(), "sources": rows,
+        echo_json(json.dumps({"checked_at": times.iso(at),
+                              "sources": [source_json(*r) for r in rows],
                               "alert_targets": targets}, indent=2))
         return
     sources_table(rows)

@@ -16,7 +16,7 @@ from .context import EXIT_OK, EXIT_SOURCES_FAILED, echo, echo_json
 
 if TYPE_CHECKING:
     from ..cluster import DayNoise
-    from ..types import SignalRow
+    from ..types import SignalRow, Source, SourceHealth
 
 SIGNAL_KEYS = ("id", "title", "url", "source", "published", "relevance", "topics", "stance",
                "authority", "entities", "event", "earliest", "publishes")
@@ -246,21 +246,40 @@ def signals_table(rows: Sequence[SignalRow]) -> None:
     _print(table)
 
 
-def sources_table(rows: Sequence[dict[str, Any]]) -> None:
+SourceLine = tuple["Source", "SourceHealth | None", str, int, int]
+# (source, its stored health, the status shown, items, items in the last 7 days)
+
+
+def source_json(source: Source, h: SourceHealth | None, status: str, items: int,
+                items_7d: int) -> dict[str, Any]:
+    """Return a source's health as JSON."""
+    return {
+        "id": source.id, "kind": source.kind, "url": source.url, "interval": source.interval,
+        "cron": source.cron, "status": status,
+        "last_attempt": times.iso(h.last_attempt) if h else None,
+        "last_success": times.iso(h.last_success) if h else None,
+        "last_error": h.last_error if h else None, "error_count": h.error_count if h else 0,
+        "next_attempt": times.iso(h.next_attempt) if h else None,
+        "last_http_status": h.last_http_status if h else None,
+        "items": items, "items_7d": items_7d,
+    }
+
+
+def sources_table(rows: Sequence[SourceLine]) -> None:
     """Print the sources' health as a table with a header row; each failing source's
     last error on wrapped lines under the table."""
     table = _table("source", "kind", "status", "last success / next attempt", "7d", "all")
-    for r in rows:
-        table.add_row(cell(r["id"]), r["kind"], r["status"],
-                      f"{(r['last_success'] or 'never')[:16].replace('T', ' ')}\n"
-                      f"{(r['next_attempt'] or '-')[:16].replace('T', ' ')}",
-                      str(r["items_7d"]), str(r["items"]))
+    for source, h, status, items, items_7d in rows:
+        table.add_row(cell(source.id), source.kind, status,
+                      f"{times.minute(h.last_success if h else None, 'never')}\n"
+                      f"{times.minute(h.next_attempt if h else None, '-')}",
+                      str(items_7d), str(items))
     _print(table)
-    for r in rows:
-        if r["error_count"]:
-            echo(wrapped(safe.terminal(r["last_error"] or ""), 4,
-                         f"{r['id']}: {r['error_count']} error"
-                         f"{'s' * (r['error_count'] != 1)}, last: "))
+    for source, h, _, _, _ in rows:
+        if h and h.error_count:
+            echo(wrapped(safe.terminal(h.last_error or ""), 4,
+                         f"{source.id}: {h.error_count} error"
+                         f"{'s' * (h.error_count != 1)}, last: "))
 
 
 def cell(value: object) -> str:

@@ -68,6 +68,7 @@ from .sources import (
     save_job_run,
     save_state,
     save_window,
+    source_health,
 )
 from .sql import day, moment, moment_or_none
 
@@ -116,6 +117,6 @@ __all__ = [
     "moment_or_none", "noise_days",
     "open_db", "outputs", "pending_members", "pending_migrations", "query_signals",
     "save_items", "save_job_run", "save_plan", "save_scores", "save_signals",
-    "save_source_run", "schema_version", "search_items",
+    "save_source_run", "schema_version", "search_items", "source_health",
     "timeline", "transaction", "writer_lock",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import SourceRun, SourceState
+from ..types import SourceHealth, SourceRun, SourceState
 from .sql import fields, moment_or_none, write
 
 
@@ -23,6 +23,25 @@ def get_states(db: Database) -> dict[str, SourceState]:
 def save_state(db: Database, state: SourceState) -> None:
     """Insert or replace a source's state (call inside a transaction)."""
     write(db, "source_state", [fields(state)], conflict=("source_id",))
+
+
+def source_health(db: Database) -> dict[str, SourceHealth]:
+    """Return the stored state of every source that has run, by source id, its times read
+    into datetimes (a failing source's ``failing_since``: its last success, else its first
+    failed fetch)."""
+    out = {}
+    for row in db.table("source_state").rows:
+        last_success = moment_or_none(row["last_success"])
+        failing_since = None
+        if row["status"] == "failing":
+            failing_since = last_success or first_error(db, row["source_id"])
+        out[row["source_id"]] = SourceHealth(
+            source_id=row["source_id"], status=row["status"], last_success=last_success,
+            last_error=row["last_error"], error_count=row["error_count"] or 0,
+            failing_since=failing_since, last_attempt=moment_or_none(row["last_attempt"]),
+            next_attempt=moment_or_none(row["next_attempt"]),
+            last_http_status=row["last_http_status"])
+    return out
 
 
 def first_error(db: Database, source_id: str) -> datetime | None:

@@ -77,14 +77,17 @@ class Deadline:
 
 @dataclass(frozen=True)
 class SourceHealth:
-    """A source that has been failing, for the digest."""
+    """A source's stored state as `monitor sources` and the digest show it."""
 
     source_id: str
-    status: str
+    status: str  # new | ok | failing
     last_success: datetime | None
     last_error: str | None
     error_count: int
-    failing_since: datetime | None  # its last success, else its first error
+    failing_since: datetime | None  # failing: its last success, else its first error
+    last_attempt: datetime | None = None
+    next_attempt: datetime | None = None
+    last_http_status: int | None = None
 
 
 @dataclass(frozen=True)
