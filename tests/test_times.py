@@ -14,7 +14,16 @@ from monitor import cluster, pipeline, report, store
 from monitor.cli import cli
 from monitor.cli.show import event_json, signal_json
 from monitor.config import load_config
-from monitor.types import EventScore, Item, Signal, SourceRun, TopicHit, times
+from monitor.types import (
+    Alert,
+    EventScore,
+    Item,
+    Signal,
+    SourceRun,
+    SourceState,
+    TopicHit,
+    times,
+)
 
 NOW = datetime(2024, 9, 20, 12, tzinfo=UTC)
 
@@ -160,3 +169,33 @@ def test_the_cli_prints_the_stored_text(clustered, tmp_path):
                                       "event", event.event_id])
     assert result.exit_code == 0, result.output
     assert "2024-09-20 12:00" in result.output  # the noise history's computed time
+
+
+def test_source_health_reads_back_datetimes(memdb):
+    store.save_state(memdb, SourceState(
+        source_id="ok", status="ok", last_attempt="2024-09-20T11:00:00+00:00",
+        last_success="2024-09-20T11:00:00+00:00", next_attempt="2024-09-20T12:00:00+00:00"))
+    store.save_state(memdb, SourceState(
+        source_id="down", status="failing", last_attempt="2024-09-20T11:00:00+00:00",
+        last_error="HTTP 503", error_count=4, next_attempt="2024-09-20T15:00:00+00:00"))
+    store.log_run(memdb, SourceRun(source_id="down", status="error", error="HTTP 503",
+                                   started=datetime(2024, 9, 18, 6, 30, tzinfo=UTC)), 0)
+    health = store.source_health(memdb)
+    assert health["ok"].last_success == datetime(2024, 9, 20, 11, tzinfo=UTC)
+    assert health["ok"].failing_since is None and health["ok"].error_count == 0
+    down = health["down"]
+    assert down.last_success is None and down.error_count == 4
+    assert down.failing_since == datetime(2024, 9, 18, 6, 30, tzinfo=UTC)  # its first error
+    assert down.next_attempt == datetime(2024, 9, 20, 15, tzinfo=UTC)
+
+
+def test_the_alert_log_reads_back_datetimes(memdb):
+    alert = Alert(rule="r", target="desk.email", key="doc:1", kind="item", title="T",
+                  url="https://x.example/1", why="final", earliest="2024-09-11T08:00:00+00:00")
+    assert store.alerts.save_alerts(memdb, [alert], "2024-09-20T12:00:00+00:00") == 1
+    store.alerts.mark_sent(memdb, alert, "2024-09-20T12:00:05+00:00")
+    (logged,) = store.alerts.alert_log(memdb)
+    assert logged.alert == alert and logged.status == "sent" and logged.attempts == 1
+    assert logged.fired_at == datetime(2024, 9, 20, 12, tzinfo=UTC)
+    assert logged.sent_at == logged.last_attempt == datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC)
+    assert store.alerts.alert_log(memdb, "2024-09-21") == []
