@@ -56,7 +56,7 @@ def run_line(r: SourceRun) -> str:
 
 def run_json(r: SourceRun) -> dict[str, Any]:
     """Return one source run as JSON."""
-    return {"source": r.source_id, "status": r.status, "started": r.started.isoformat(),
+    return {"source": r.source_id, "status": r.status, "started": times.iso(r.started),
             "http_status": r.http_status, "pages": r.pages, "bytes": r.bytes,
             "items_seen": r.items_seen, "items_new": r.items_new,
             "duration_ms": r.duration_ms, "error": r.error, "notes": list(r.notes)}

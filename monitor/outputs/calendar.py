@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import icalendar
 
 from .. import safe
-from ..types import Deadline
+from ..types import Deadline, times
 
 
 def to_ics(deadlines: Sequence[Deadline], debate: str, debate_title: str,
@@ -28,7 +28,7 @@ def to_ics(deadlines: Sequence[Deadline], debate: str, debate_title: str,
         event = icalendar.Event()
         what = "Comments due" if d.kind == "comment_deadline" else "Takes effect"
         moot = f"Moot: {safe.ical(d.ended)}" if d.ended else ""
-        day = d.day.isoformat()
+        day = times.day(d.day)
         event.add("uid", f"{d.kind}-{day}-{d.event or d.item_id}@{debate}.monitor")
         title = safe.ical(d.title)
         event.add("summary", (f"(moot) {what}" if moot else what) + f": {title}"[:250])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from ..types import EventRow, Report
+from ..types import EventRow, Report, times
 
 LEVELS = ("quiet", "normal", "elevated", "loud", "surge")
 _COLORS = {"quiet": "#9aa5b1", "normal": "#4c78a8", "elevated": "#f2a541", "loud": "#e4572e",
@@ -155,20 +155,20 @@ def draw(report: Report, lay: Layout) -> str:
         out.append(f'<line x1="{x(o):.1f}" y1="{bottom:.1f}" x2="{x(o):.1f}" '
                    f'y2="{bottom + 4:.1f}" stroke="{MUTED}" stroke-width="1"/>')
         out.append(_text(x(o), bottom + f + 4, label, f, "middle"))
-    out.append(_text(left, lay.height - 4, date.fromordinal(start).isoformat(), f))
-    out.append(_text(left + inner_w, lay.height - 4, date.fromordinal(end).isoformat(), f,
+    out.append(_text(left, lay.height - 4, times.day(date.fromordinal(start)), f))
+    out.append(_text(left + inner_w, lay.height - 4, times.day(date.fromordinal(end)), f,
                      "end"))
     bar = max(MIN_BAR, inner_w / span * 0.8)
     for d, rel, total, level in days:
         h = max(bottom - y_items(rel), MIN_BAR if total else 0.0)
         out.append(f'<rect x="{x(d) - bar / 2:.1f}" y="{bottom - h:.1f}" width="{bar:.1f}" '
                    f'height="{h:.1f}" fill="{_COLORS.get(level, _COLORS["normal"])}">'
-                   f"<title>{d.isoformat()}: {rel} of {total} item{'s' * (total != 1)} relevant, "
+                   f"<title>{times.day(d)}: {rel} of {total} item{'s' * (total != 1)} relevant, "
                    f"{escape(level)}</title></rect>")
     for d, e in events:
         noise = e.score.noise
         out.append(f'<circle cx="{x(d):.1f}" cy="{y_noise(noise):.1f}" r="4.5" fill="{INK}" '
-                   f'fill-opacity="0.75"><title>{d.isoformat()}, noise {noise:.0f}: '
+                   f'fill-opacity="0.75"><title>{times.day(d)}, noise {noise:.0f}: '
                    f"{escape(e.score.title[:160])}</title></circle>")
     out.extend(_peak_labels(events, lay, x, y_noise, left, left + inner_w, plot_top))
     out.append("</svg>")
