@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 # A stage imports only types, errors, config and its own package; never another stage,
 # never storage.
 STAGES = {"fetch", "parse", "classify", "cluster", "outputs", "instruments", "alerts"}
-FOUNDATION = {"types", "errors", "config", "safe"}
+FOUNDATION = {"types", "errors", "config", "safe", "text"}
 # Only these combine stages (import more than one of them).
 SEQUENCERS = {"pipeline", "report", "deliver", "schedule", "cli", "demo", "doctor", "explain",
               "evaluate"}

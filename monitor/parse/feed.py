@@ -24,9 +24,9 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from ..errors import ParseError
+from ..text import html_to_text
 from ..types import Item, Parsed, Source
 from .common import canonical_url, iso_utc, item_id, looks_like_html
-from .html import MAX_TEXT, html_to_text
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -100,7 +100,7 @@ def _item(source: Source, entry: Any, feed_title: str) -> Item | None:
     title = html_to_text(entry.get("title"))[:1000]
     content = entry.get("content") or []
     summary_html = entry.get("summary") or (content[0].get("value") if content else "")
-    summary = html_to_text(summary_html)[:MAX_TEXT]
+    summary = html_to_text(summary_html)
     published = iso_utc(_first(entry, "published_parsed", "updated_parsed", "created_parsed"))
     guid = str(entry.get("id") or url or "").strip()
     if not guid:
