@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -24,7 +23,7 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from ..errors import ParseError
-from ..text import html_to_text
+from ..text import html_to_text, parse_date
 from ..types import Item, Parsed, Source
 from .common import canonical_url, iso_utc, item_id, looks_like_html
 
@@ -126,15 +125,6 @@ def _item(source: Source, entry: Any, feed_title: str) -> Item | None:
     )
 
 
-def _json_date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _json_author(raw: Any) -> str | None:
     for a in ([raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else []):
         if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip():
@@ -171,8 +161,8 @@ def _json_feed(source: Source, body: bytes) -> dict[str, Any] | None:
             "summary": raw.get("summary") if isinstance(raw.get("summary"), str) else "",
             "content": [{"value": body_html}] if isinstance(body_html, str) and body_html
             else [],
-            "published_parsed": _json_date(raw.get("date_published")),
-            "updated_parsed": _json_date(raw.get("date_modified")),
+            "published_parsed": parse_date(raw.get("date_published")),
+            "updated_parsed": parse_date(raw.get("date_modified")),
             "author": _json_author(raw.get("authors") or raw.get("author")) or feed_author,
             "tags": [{"term": t} for t in raw.get("tags") or [] if isinstance(t, str)]
             if isinstance(raw.get("tags"), list) else [],
