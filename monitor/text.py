@@ -100,7 +100,7 @@ def html_to_text(value: object, squeeze: bool = True) -> str:
 
 # --- parse_date ---------------------------------------------------------------------------
 _FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%m/%d/%Y",
-            "%Y-%m-%d", "%B %d %Y", "%b %d %Y", "%A, %B %d, %Y")
+            "%Y-%m-%d", "%B %d %Y", "%b %d %Y", "%A, %B %d, %Y", "%a, %d %b %Y")
 _EMBEDDED = re.compile(r"([A-Z][a-z]+\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2})")
 _COMMA = re.compile(r"\s*,[\s,]*")
 _SEPT = re.compile(r"\bSept\b")
@@ -132,14 +132,18 @@ def _read(text: str | None) -> datetime | None:
     if not isinstance(text, str) or not text:
         return None
     text = " ".join(text.split())
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        pass
+    # Each reader tried only where it can succeed: a failed try costs an exception, and
+    # the classifier reads every date a text mentions ("comments due March 27, 2024").
+    if text[:1].isdigit():
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    if ":" in text:  # RFC 2822 always has a time
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
     written = _SEPT.sub("Sep", _COMMA.sub(", ", text)).rstrip(", ")
     for fmt in _FORMATS:
         try:

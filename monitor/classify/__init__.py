@@ -284,7 +284,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     lowered = text.lower()
     folded = fold_lowered(lowered)
     cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
-    entities = extract(text, item.official, lowered, gates)
+    official = item.official
+    entities = extract(text, official, lowered, gates)
     for cue in _entity_cues(entities):
         cues.add(cue)
         mask |= matcher.mask_of.get(cue, 0)
@@ -317,7 +318,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
-                                 item.official.type, relevant)
+                                 official.type, relevant)
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,

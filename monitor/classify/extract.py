@@ -7,7 +7,7 @@ Every entity keeps the span of text it came from, so `monitor explain` can show 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from ..text import parse_day
@@ -326,7 +326,7 @@ def _field_entities(official: Official) -> list[Entity]:
     return found
 
 
-def extract(text: str, official: Official | Mapping[str, Any] | None = None,
+def extract(text: str, official: Official | dict[str, Any] | None = None,
             lowered: str | None = None, gates: Collection[tuple[str, str]] | None = None
             ) -> tuple[Entity, ...]:
     """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
@@ -334,7 +334,7 @@ def extract(text: str, official: Official | Mapping[str, Any] | None = None,
 
     ``lowered`` is ``text.lower()`` and ``gates`` the GATES the folded text opens, when the
     caller has them already; without them every pattern is tried (same result, slower)."""
-    if isinstance(official, Mapping):  # an item's source fields, not yet typed
+    if isinstance(official, dict):  # an item's source fields, not yet typed
         official = official_of(official)
     found = _field_entities(official) if official is not None and official is not NONE else []
     # Python's regex engine costs tens of microseconds per pattern over 1 KB when it must try
