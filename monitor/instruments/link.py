@@ -195,7 +195,7 @@ def _notes(base: _Base, key: str, notes: str) -> list[Claim]:
     for m in _NOTE.finditer(notes):
         rel = m["rel"].lower()
         for em in _NOTE_EO.finditer(m["rest"]):
-            when = _month_date(em["date"]) or base.date
+            when = _day(parse_day(em["date"])) or base.date
             other = f"eo:{em['num']}"
             word = "revoked" if "revok" in rel else "rescinded" if "rescind" in rel \
                 else "superseded"
@@ -207,10 +207,6 @@ def _notes(base: _Base, key: str, notes: str) -> list[Claim]:
                                       f"{word} by {key.replace('eo:', 'EO ')}", own=False,
                                       date=when, identifiers=(f"EO {em['num']}",)))
     return out
-
-
-def _month_date(text: str | None) -> str | None:
-    return _day(parse_day(text))
 
 
 def _oira(base: _Base, official: Official) -> list[Claim]:
