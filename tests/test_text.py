@@ -121,3 +121,16 @@ def test_html_to_text_can_leave_whitespace_alone():
     assert html_to_text("a  <b>b</b>\nc &amp; d", squeeze=False) == "a   b \nc & d"
     text = "title\n  summary"
     assert html_to_text(text, squeeze=False) is text
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    pytest.param("Comments must be received by September 5, 2024.", "2024-09-05", id="september"),
+    pytest.param("Comments must be received by Sept. 5, 2024.", "2024-09-05", id="sept"),
+    pytest.param("Comments must be received by March 27, 2024.", "2024-03-27", id="march"),
+])
+def test_extract_reads_deadlines_through_parse_day(text, day):
+    """extract's date reader was its own copy, and its "Sept" -> "Sep" turned "September"
+    into "Sepember": a September deadline was lost."""
+    from monitor.classify.extract import extract
+
+    assert ("comment_deadline", day) in [(e.kind, e.value) for e in extract(text)]
