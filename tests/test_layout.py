@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 # A stage imports only types, errors, config and its own package; never another stage,
 # never storage.
 STAGES = {"fetch", "parse", "classify", "cluster", "outputs", "instruments", "alerts"}
-FOUNDATION = {"types", "errors", "config", "safe"}
+FOUNDATION = {"types", "errors", "config", "safe", "text"}
 # Only these combine stages (import more than one of them).
 SEQUENCERS = {"pipeline", "report", "deliver", "schedule", "cli", "demo", "doctor", "explain",
               "evaluate"}
@@ -159,3 +159,23 @@ def test_no_module_is_over_400_lines():
     for path in PACKAGE.rglob("*.py"):
         lines = len(path.read_text().splitlines())
         assert lines <= 400, f"{path.relative_to(PACKAGE)} has {lines} lines"
+
+
+def test_foundation_imports_only_foundation():
+    for name, tree in modules().items():
+        if top(name) not in FOUNDATION:
+            continue
+        for imported in runtime_imports(tree, name):
+            if imported.startswith("monitor."):
+                target = imported.split(".")[1]
+                assert target in FOUNDATION or not (PACKAGE / target).exists() and not (
+                    PACKAGE / f"{target}.py").exists(), f"{name} imports {imported}"
+
+
+def test_text_uses_only_the_standard_library():
+    import sys
+
+    tree = modules()["text"]
+    for imported in runtime_imports(tree, "text"):
+        assert top(imported) in sys.stdlib_module_names or top(imported) == "__future__", (
+            f"monitor/text.py imports {imported}: it is the standard-library foundation")

@@ -9,8 +9,8 @@ from monitor.classify import classify, fold, variants
 from monitor.classify.extract import extract
 from monitor.cluster import noise_from
 from monitor.config import load_debate
-from monitor.parse.common import canonical_url, parse_date_text
-from monitor.parse.html import html_to_text
+from monitor.parse.common import canonical_url, iso_utc
+from monitor.text import html_to_text, parse_date
 from monitor.types import Item
 
 DEBATE = load_debate("open-weights")
@@ -83,7 +83,8 @@ ENTITY_PIECES = [
 def test_gating_never_loses_an_entity(pieces):
     """classify() passes extract() the gates its scan of the folded text opened; extract finds
     exactly what it finds with every gate open."""
-    from monitor.classify import _folded, _scan, compile_debate
+    from monitor.classify import _scan, compile_debate
+    from monitor.text import fold_lowered as _folded
 
     text = "".join(pieces)
     lowered = text.lower()
@@ -131,5 +132,5 @@ def test_noise_stays_in_range(raw, peers):
 
 @given(st.text(max_size=60))
 def test_dates_parse_or_are_none(text):
-    value = parse_date_text(text)
+    value = iso_utc(parse_date(text))
     assert value is None or value.endswith("+00:00")

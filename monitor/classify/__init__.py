@@ -11,7 +11,6 @@ instruments and exclusions have a bit, and an item's cues OR their masks togethe
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,65 +19,16 @@ from math import prod
 import ahocorasick
 
 from .. import __version__
+from ..text import fold, fold_lowered, html_to_text, stem
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .extract import GATES, extract
 from .model import Weights, features, forget_weights, grounded, load_weights, pair_firsts, words_of
 from .stance import decide
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
-
-# Folding is most of what classify() does to every character, so it stays in C: ASCII
-# punctuation becomes spaces with bytes.translate (about a nanosecond a character), the
-# Unicode punctuation news text uses (dashes, curly quotes, no-break space, ellipsis, bullet,
-# guillemets) is overwritten in place where bytes.find lands on it, and runs of spaces are
-# squeezed with bytes.replace. Only text with other non-ASCII symbols takes the regex path.
-_ASCII = bytes(c if chr(c).isalnum() or c >= 0x80 else 0x20 for c in range(256))
-_E2_80_MARKS = frozenset(b"\x90\x91\x92\x93\x94\x95\x98\x99\x9c\x9d\xa2\xa6")  # U+2010..
-_C2_MARKS = frozenset(b"\xa0\xab\xb7\xbb")  # U+00A0 no-break space, U+00AB, U+00B7, U+00BB
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def fold(text: str) -> str:
-    """Return text as ' word word word ', lower-case, punctuation and hyphens as spaces."""
-    return _folded(text.lower())
-
-
-def _folded(lowered: str) -> str:
-    """Return lower-cased text as ' word word ': every character that is not a letter or a
-    digit is a space, and every run of spaces one space."""
-    if lowered.isascii():
-        raw = lowered.encode().translate(_ASCII)
-    else:
-        spaced = bytearray(lowered.encode("utf-8", "replace").translate(_ASCII))
-        for lead, marks in ((b"\xe2\x80", _E2_80_MARKS), (b"\xc2", _C2_MARKS)):
-            width = len(lead) + 1
-            at = spaced.find(lead)
-            while at != -1:
-                if at + width <= len(spaced) and spaced[at + width - 1] in marks:
-                    spaced[at:at + width] = b" " * width
-                at = spaced.find(lead, at + 1)
-        raw = bytes(spaced)
-        if not raw.isascii():  # letters or symbols beyond ASCII: the careful path
-            words = _NOT_WORD.sub(" ", raw.decode("utf-8", "replace")).split()
-            return " " + " ".join(words) + " "
-    while b"  " in raw:
-        raw = raw.replace(b"  ", b" ")
-    return " " + raw.strip(b" ").decode() + " "
-
-
-def _singular(token: str) -> str:
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 4 and token.endswith("sses"):
-        return token[:-2]
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
-
 
 def _forms(token: str) -> set[str]:
     """Return a word's singular and plural spellings (model, models; policy, policies)."""
-    one = _singular(token)
+    one = stem(token)
     forms = {token, one}
     if token.isalpha() and len(one) > 2:
         if one.endswith("y") and one[-2:-1] not in "aeiou":
@@ -102,13 +52,6 @@ def variants(phrase: str) -> list[str]:
         if len(spellings) > 256:  # a long phrase: keep its first spellings
             spellings = spellings[:256]
     return [s + " " for s in spellings]
-
-
-def plain(text: str) -> str:
-    """Return text without HTML tags and entities."""
-    if "<" in text or "&" in text:
-        text = html.unescape(_TAG.sub(" ", text))
-    return text
 
 
 @dataclass(frozen=True)
@@ -300,16 +243,16 @@ def _rule(rules: tuple[AuthorityRule, ...], cues: set[str]) -> AuthorityRule | N
 
 def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
                cues: set[str]) -> tuple[str, str]:
-    extra = item.extra
-    action = extra.get("action")
-    if isinstance(action, str) and action:
+    official = item.official
+    action = official.action
+    if action:
         rule = _rule(debate.action_rules, _matched(matcher, fold(action), action.lower()))
         if rule:
             return rule.authority, f"Federal Register action '{action}': {rule.why}"
-    doc_type = extra.get("type") or extra.get("documentType")
+    doc_type = official.kind_of_document
     fr_types = matcher.fr_types
-    if isinstance(doc_type, str) and doc_type in fr_types:
-        subtype = extra.get("subtype")
+    if doc_type is not None and doc_type in fr_types:
+        subtype = official.subtype
         label = f"{doc_type} ({subtype})" if subtype else doc_type
         return fr_types[doc_type], f"document type '{label}'"
     if role == "agency":
@@ -336,11 +279,13 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     """Return the item's signal, its model features and its words (for explain and train:
     with every_word, all its words and word pairs, not only those the weights know)."""
     matcher = compile_debate(debate)
-    text = plain(f"{item.title}\n{item.summary}"[: debate.max_chars * 2])[: debate.max_chars]
+    text = html_to_text(f"{item.title}\n{item.summary}"[: debate.max_chars * 2],
+                        squeeze=False)[: debate.max_chars]
     lowered = text.lower()
-    folded = _folded(lowered)
+    folded = fold_lowered(lowered)
     cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
-    entities = extract(text, item.extra, lowered, gates)
+    official = item.official
+    entities = extract(text, official, lowered, gates)
     for cue in _entity_cues(entities):
         cues.add(cue)
         mask |= matcher.mask_of.get(cue, 0)
@@ -372,8 +317,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
             relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
-    stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of, item.extra,
-                                 relevant)
+    stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
+                                 official.type, relevant)
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,

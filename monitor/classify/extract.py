@@ -7,12 +7,12 @@ Every entity keeps the span of text it came from, so `monitor explain` can show 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import suppress
-from datetime import date, datetime
+from collections.abc import Collection, Iterator
 from typing import Any
 
-from ..types import Entity
+from ..text import parse_day
+from ..types import Entity, Official
+from ..types.official import NONE, official_of
 
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
            "December|Jan\\.?|Feb\\.?|Mar\\.?|Apr\\.?|Jun\\.?|Jul\\.?|Aug\\.?|Sept?\\.?|Oct\\.?|"
@@ -278,12 +278,8 @@ def _anchored(pattern: re.Pattern[str], text: str, haystack: str,
 
 
 def _date_value(text: str) -> str | None:
-    cleaned = re.sub(r"\s+", " ", text.replace(",", ", ")).replace(" ,", ",").strip()
-    cleaned = re.sub(r",\s*,", ",", cleaned)
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%B %d %Y"):
-        with suppress(ValueError):
-            return datetime.strptime(cleaned.replace("Sept", "Sep"), fmt).date().isoformat()
-    return None
+    day = parse_day(text)
+    return day.isoformat() if day else None
 
 
 def _found(kind: str, value: str, m: re.Match[str], group: int | str = 0) -> Entity:
@@ -300,48 +296,47 @@ def _bill(m: re.Match[str]) -> str:
     return f"{kind} {m.group('num')}"
 
 
-def _field_entities(extra: dict[str, Any]) -> list[Entity]:
+def _field_entities(official: Official) -> list[Entity]:
     """The Federal Register's own dates and identifiers, from an item's fields."""
     found: list[Entity] = []
-    for key, kind in (("comments_close_on", "comment_deadline"),
-                      ("effective_on", "effective_date")):
-        value = extra.get(key)
-        if isinstance(value, str) and _iso_date(value):
+    for key, kind, day in (("comments_close_on", "comment_deadline", official.comments_close_on),
+                           ("effective_on", "effective_date", official.effective_on)):
+        if day is not None:
+            value = day.isoformat()
             found.append(Entity(kind=kind, value=value, text=f"{key}: {value}", start=-1,
                                 end=-1))
-    number = extra.get("document_number")
-    if isinstance(number, str) and _FR_DOCNUM.match(number):
+    number = official.document_number
+    if number is not None and _FR_DOCNUM.match(number):
         found.append(Entity(kind="fr_doc", value=number, text=number, start=-1, end=-1))
-    citation = extra.get("citation")
-    if isinstance(citation, str) and _FR_CITATION.search(citation):
-        cm = _FR_CITATION.search(citation)
-        assert cm is not None
+    citation = official.citation
+    cm = _FR_CITATION.search(citation) if citation is not None else None
+    if citation is not None and cm is not None:
         found.append(Entity(kind="fr_citation", value=f"{cm['vol']} FR {cm['page']}",
                             text=citation, start=-1, end=-1))
-    for docket in _iter_strings(extra.get("docket_ids")):
+    for docket in official.docket_ids:
         for m in (*_DOCKET.finditer(docket), *_DOCKET_NUMERIC.finditer(docket)):
             found.append(Entity(kind="docket", value=m.group("id"), text=docket, start=-1,
                                 end=-1))
-    for rin in _iter_strings(extra.get("regulation_id_numbers")):
-        found.append(Entity(kind="rin", value=rin.strip().upper(), text=rin, start=-1, end=-1))
-    eo_number = extra.get("executive_order_number")
+    for rin in official.regulation_id_numbers:
+        found.append(Entity(kind="rin", value=rin.upper(), text=rin, start=-1, end=-1))
+    eo_number = official.executive_order_number
     if eo_number:
-        found.append(Entity(kind="executive_order", value=str(eo_number),
+        found.append(Entity(kind="executive_order", value=eo_number,
                             text=f"executive_order_number: {eo_number}", start=-1, end=-1))
     return found
 
 
-def extract(text: str, extra: dict[str, Any] | None = None, lowered: str | None = None,
-            gates: Collection[tuple[str, str]] | None = None) -> tuple[Entity, ...]:
+def extract(text: str, official: Official | dict[str, Any] | None = None,
+            lowered: str | None = None, gates: Collection[tuple[str, str]] | None = None
+            ) -> tuple[Entity, ...]:
     """Return the entities in ``text`` (and in a Federal Register item's own fields), deduplicated
     by (kind, value), in order of appearance; fields come first.
 
     ``lowered`` is ``text.lower()`` and ``gates`` the GATES the folded text opens, when the
     caller has them already; without them every pattern is tried (same result, slower)."""
-    extra = extra or {}
-    found: list[Entity] = []
-    if extra:
-        found.extend(_field_entities(extra))
+    if isinstance(official, dict):  # an item's source fields, not yet typed
+        official = official_of(official)
+    found = _field_entities(official) if official is not None and official is not NONE else []
     # Python's regex engine costs tens of microseconds per pattern over 1 KB when it must try
     # every position, so each pattern runs only behind an open gate (see GATES), and then only
     # where a literal (or shape) it begins with stands, or after a cheap substring test.
@@ -385,16 +380,3 @@ def extract(text: str, extra: dict[str, Any] | None = None, lowered: str | None 
                     found.append(_found(kind, value, m))
     first = {(e.kind, e.value): e for e in reversed(found)}  # the first of each, in order
     return tuple(e for e in found if first[(e.kind, e.value)] is e)
-
-
-def _iso_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
-
-def _iter_strings(value: Any) -> Iterable[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value if v]
-    return [value] if isinstance(value, str) else []

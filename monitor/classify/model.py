@@ -51,8 +51,8 @@ def features(group_bits: Sequence[tuple[str, int]], cue_names: Mapping[str, str]
     names.extend(cue_names[c] for c in cues if c in cue_names)
     names.extend({f"entity:{e.kind}" for e in entities})
     names.append(f"kind:{item.kind}")
-    doc_type = item.extra.get("type")
-    if isinstance(doc_type, str) and doc_type:
+    doc_type = item.official.type
+    if doc_type:
         names.append(f"type:{doc_type}")
     return names
 

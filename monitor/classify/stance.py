@@ -53,11 +53,12 @@ def _negated(folded: str, start: int, end: int) -> bool:
 
 
 def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,
-           side_of: Mapping[str, str], extra: Mapping[str, object], relevant: bool
+           side_of: Mapping[str, str], doc_type: str | None, relevant: bool
            ) -> tuple[str, tuple[str, ...]]:
     """Return the stance and the evidence behind it ("restrict: ban", "open: not ...").
 
-    hits: (start, end) offsets in the folded text and the stance cues written that way."""
+    hits: (start, end) offsets in the folded text and the stance cues written that way;
+    doc_type: the Federal Register document type, if any."""
     votes = {"restrict": 0, "open": 0, "neutral": 0}
     title_votes = {"restrict": 0, "open": 0, "neutral": 0}
     fired: list[str] = []
@@ -84,8 +85,7 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
         return "open", evidence
     if restrict or votes["neutral"]:
         return "neutral", evidence  # both sides equally, or only neutral cues
-    doc_type = extra.get("type")
-    if relevant and isinstance(doc_type, str) and doc_type in RULE_TYPES:
+    if relevant and doc_type is not None and doc_type in RULE_TYPES:
         return "restrict", (f"restrict: a {doc_type.lower()} adds duties",)
     if relevant:
         return "neutral", ("neutral: relevant, and no side named",)

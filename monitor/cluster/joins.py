@@ -8,9 +8,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from operator import neg
 
+from ..text import fold
 from ..types import Member
 from .graph import Graph, Node, cosine, similar
-from .members import folded, tokens
+from .members import tokens
 
 KEY_WINDOW_DAYS = 30
 SIMILARITY_WINDOW_DAYS = 7
@@ -168,7 +169,7 @@ def _best_official(n: Node, officials: Sequence[Node], topics_of: Sequence[froze
         if o.member.kind != "executive_order" and cos < MIN_ANCHOR_COSINE:
             continue
         if words is None:
-            words = folded(n.member.text)
+            words = fold(n.member.text)
         named = any(p in words for p in _KIND_WORDS.get(o.member.kind, ()))
         score = cos + (KIND_BONUS if named else 0.0)
         if best is None or (score, o.member.item_id) > (best[0], best[1]):

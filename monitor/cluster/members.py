@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime
 from functools import lru_cache
 from itertools import repeat
 from sys import intern
 from urllib.parse import urlsplit
 
+from ..text import fold, stem
 from ..types import Entity, Item, Member, Signal
 from .dates import aware
 
@@ -17,7 +17,6 @@ _PRIMARY_KINDS = ("fr_doc", "fr_citation")
 _SECONDARY_KINDS = ("docket", "rin")
 _REFERENCE_ORDER = ("fr_doc", "fr_citation", "docket", "rin", "bill", "executive_order")
 _SPECIFIC = {"fr_doc", "fr_citation", "docket", "rin", "bill", "executive_order", "eccn"}
-_TOKEN = re.compile(r"[a-z0-9]+")
 _STOP = frozenset([
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in",
     "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "this", "to", "was",
@@ -27,35 +26,22 @@ _STOP = frozenset([
 ])
 
 
-def _stem(token: str) -> str:
-    if len(token) > 4 and token.endswith("ies"):
-        return token[:-3] + "y"
-    if len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
-    return token
-
-
 _STEMS: dict[str, str | None] = {}  # token -> its stem, None for a stop word or a short one
 _UNSEEN = ""
 
 
 def tokens(text: str) -> tuple[str, ...]:
     """Return the content tokens of a text: lower-case stems without stop words."""
-    words = _TOKEN.findall(text.lower())
+    words = fold(text).split()
     stems = list(map(_STEMS.get, words, repeat(_UNSEEN, len(words))))
     if _UNSEEN in stems:
-        for k, stem in enumerate(stems):
-            if stem is _UNSEEN:
+        for k, seen in enumerate(stems):
+            if seen is _UNSEEN:
                 t = words[k]
-                stems[k] = None if t in _STOP or (len(t) <= 2 and not t.isdigit()) else _stem(t)
+                stems[k] = None if t in _STOP or (len(t) <= 2 and not t.isdigit()) else stem(t)
                 if len(_STEMS) < 500_000:
                     _STEMS[t] = stems[k]
     return tuple(filter(None, stems))
-
-
-def folded(text: str) -> str:
-    """Return a text's words, lower-case, each between spaces (to find whole phrases in)."""
-    return " " + " ".join(_TOKEN.findall(text.lower())) + " "
 
 
 @lru_cache(maxsize=65_536)
@@ -65,10 +51,10 @@ def title_key(title: str) -> str:
 
 
 def _kind(item: Item, signal: Signal, role: str) -> str:
-    extra = item.extra
-    subtype = str(extra.get("subtype") or "").lower()
-    doc_type = str(extra.get("type") or extra.get("documentType") or "").lower()
-    action = str(extra.get("action") or "").lower()
+    official = item.official
+    subtype = (official.subtype or "").lower()
+    doc_type = (official.kind_of_document or "").lower()
+    action = (official.action or "").lower()
     if "executive order" in subtype:
         return "executive_order"
     if subtype:
@@ -133,15 +119,15 @@ def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_a
     own = [e for e in signal.entities if e.start < 0]
     cited = [e for e in signal.entities if e.start >= 0]
     primary = [f"{e.kind}:{e.value}" for e in own if e.kind in _PRIMARY_KINDS]
-    eo = item.extra.get("executive_order_number")
+    eo = item.official.executive_order_number
     if eo:
         primary.append(f"executive_order:{eo}")
     secondary = [f"{e.kind}:{e.value}" for e in own if e.kind in _SECONDARY_KINDS]
     reference = None if primary else _reference(own, cited)
     official = None
     if item.kind == "federal_register":
-        official = str(item.extra.get("signing_date") or item.extra.get("publication_date")
-                       or "") or None
+        day = item.official.signing_date or item.official.publication_date
+        official = day.isoformat() if day else None
     text = f"{item.title} {item.summary[:400]}"
     digest = hashlib.sha1(" ".join(tokens(f"{item.title} {item.summary[:2000]}"))
                           .encode()).hexdigest()
@@ -155,5 +141,5 @@ def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_a
         specific=tuple(sorted({f"{e.kind}:{e.value}" for e in signal.entities
                                if e.kind in _SPECIFIC})),
         content_hash=digest, kind=intern(_kind(item, signal, role)), official_date=official,
-        draft=bool(item.extra.get("filed_at")) and not item.extra.get("citation"),
+        draft=item.official.draft,
         earliest=_not_future(item.earliest, fetched) if item.earliest else None)

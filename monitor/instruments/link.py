@@ -7,11 +7,11 @@ enforce")."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
+from datetime import date
 from urllib.parse import urlsplit
 
-from ..types import Claim, Item, Signal
+from ..text import parse_day
+from ..types import Claim, Item, Official, Signal
 
 _OFFICIAL = ("final", "proposed", "official")
 _EO_WORDS = r"(?:Executive\s+Order|E\.\s?O\.|EO)\s*(?:No\.\s*)?(?P<num>1\d{4})\b"
@@ -34,20 +34,19 @@ _SENTENCE_END = re.compile(r"[.;!?]\s")
 _REMAINS = re.compile(r"(?P<obj>\b[A-Z][\w\s-]{2,80}?\b(?:Rule|rule|Regulation|Framework))\s+"
                       r"(?:still\s+)?remains\s+(?:legally\s+)?in\s+(?:effect|force)\b")
 _REG_DOCKET = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{3,5}$")
-_MONTH_DATE = "%B %d, %Y"
 
 
 def claims(item: Item, signal: Signal | None) -> list[Claim]:
     """Return every claim the item makes about an instrument (none for most news)."""
     base = _Base(item, signal)
     found: list[Claim] = []
-    extra = item.extra
+    official = item.official
     if item.kind == "reginfo":
-        found.extend(_oira(base, extra))
+        found.extend(_oira(base, official))
     elif item.kind == "federal_register":
-        found.extend(_federal_register(base, extra))
+        found.extend(_federal_register(base, official))
     elif item.kind == "congress_gov":
-        found.extend(_bill_actions(base, extra))
+        found.extend(_bill_actions(base, official))
     found.extend(_stated(base, item, {c.instrument for c in found if c.own}))
     if base.relevant and signal is not None:
         found.extend(_mentions(base, signal, {c.instrument for c in found}))
@@ -118,50 +117,42 @@ def rule_key(rins: list[str], dockets: list[str], document_number: str | None) -
     return f"rule:fr:{document_number}" if document_number else None
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if v is not None and str(v).strip()]
-    return []
-
-
-def _dockets(extra: dict[str, Any]) -> list[str]:
+def _dockets(official: Official) -> list[str]:
     """Return the docket ids of an FR document, without the "Docket No." words."""
     out = []
-    for d in _strings(extra.get("docket_ids")):
+    for d in official.docket_ids:
         d = re.sub(r"^(?:Docket\s+(?:No\.|Number:?)\s*)", "", d, flags=re.I).strip()
         if d:
             out.append(d)
     return out
 
 
-def _date(value: Any) -> str | None:
-    return value[:10] if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value) \
-        else None
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
-def _federal_register(base: _Base, extra: dict[str, Any]) -> list[Claim]:
-    fr_type = str(extra.get("type") or "").lower()
-    action = str(extra.get("action") or "").lower()
-    number = extra.get("document_number")
+def _federal_register(base: _Base, official: Official) -> list[Claim]:
+    fr_type = (official.type or "").lower()
+    action = (official.action or "").lower()
+    number = official.document_number
+    cited = (official.citation or "").strip()
+    citation = (cited,) if cited else ()
     out: list[Claim] = []
-    eo = extra.get("executive_order_number")
+    eo = official.executive_order_number
     if eo:
         key = f"eo:{eo}"
-        ids = (f"EO {eo}", *_strings(extra.get("citation")), f"FR Doc {number}")
+        ids = (f"EO {eo}", *citation, f"FR Doc {number}")
         out.append(base.claim(key, "executive_order", "in_force", "signed", own=True,
-                              date=_date(extra.get("signing_date")), title=base.title,
+                              date=_day(official.signing_date), title=base.title,
                               identifiers=ids))
-        for note_field in ("disposition_notes", "executive_order_notes"):
-            out.extend(_notes(base, key, str(extra.get(note_field) or "")))
+        for notes in (official.disposition_notes, official.executive_order_notes):
+            out.extend(_notes(base, key, notes))
         return out
-    rins = [r.upper() for r in _strings(extra.get("regulation_id_numbers"))]
-    dockets = _dockets(extra)
-    closes = _date(extra.get("comments_close_on"))
-    effective = _date(extra.get("effective_on"))
-    ids = (*[f"RIN {r}" for r in rins], *dockets, f"FR Doc {number}",
-           *_strings(extra.get("citation")))
+    rins = [r.upper() for r in official.regulation_id_numbers]
+    dockets = _dockets(official)
+    closes = _day(official.comments_close_on)
+    effective = _day(official.effective_on)
+    ids = (*[f"RIN {r}" for r in rins], *dockets, f"FR Doc {number}", *citation)
     rkey = rule_key(rins, dockets, number) if rins or "rule" in fr_type + action else None
     if rkey and "withdraw" in action:
         out.append(base.claim(rkey, "rule", "ended", "withdrawn", own=True, identifiers=ids))
@@ -189,7 +180,7 @@ def _federal_register(base: _Base, extra: dict[str, Any]) -> list[Claim]:
                               f"request for comment, comments close {closes}", own=True,
                               title=base.title,
                               identifiers=ids, due=closes, note=f"comments close {closes}"))
-    if extra.get("correction_of") and out:
+    if official.correction_of and out:
         out = [c if not c.own else _corrected(c) for c in out]
     return out
 
@@ -204,7 +195,7 @@ def _notes(base: _Base, key: str, notes: str) -> list[Claim]:
     for m in _NOTE.finditer(notes):
         rel = m["rel"].lower()
         for em in _NOTE_EO.finditer(m["rest"]):
-            when = _month_date(em["date"]) or base.date
+            when = _day(parse_day(em["date"])) or base.date
             other = f"eo:{em['num']}"
             word = "revoked" if "revok" in rel else "rescinded" if "rescind" in rel \
                 else "superseded"
@@ -218,24 +209,15 @@ def _notes(base: _Base, key: str, notes: str) -> list[Claim]:
     return out
 
 
-def _month_date(text: str | None) -> str | None:
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, _MONTH_DATE).date().isoformat()
-    except ValueError:
-        return None
-
-
-def _oira(base: _Base, extra: dict[str, Any]) -> list[Claim]:
+def _oira(base: _Base, official: Official) -> list[Claim]:
     """Return the claim of an OIRA EO 12866 review record (reginfo.gov XML)."""
-    rin = str(extra.get("rin") or "").upper()
+    rin = (official.rin or "").upper()
     if not rin:
         return []
-    stage = str(extra.get("stage") or "rule")
-    received = _date(extra.get("date_received"))
-    completed = _date(extra.get("date_completed"))
-    decision = str(extra.get("decision") or "")
+    stage = official.stage or "rule"
+    received = _day(official.date_received)
+    completed = _day(official.date_completed)
+    decision = official.decision or ""
     ids = (f"RIN {rin}",)
     key = f"rule:{rin}"
     if completed and "withdraw" in decision.lower():
@@ -253,10 +235,10 @@ _BILL_ENDS = (("vetoed", "vetoed"), ("became public law", "enacted"),
               ("signed by president", "enacted"))
 
 
-def _bill_actions(base: _Base, extra: dict[str, Any]) -> list[Claim]:
+def _bill_actions(base: _Base, official: Official) -> list[Claim]:
     """Return the claim of a congress.gov bill action."""
-    bill = str(extra.get("bill") or "")
-    text = str(extra.get("action_text") or base.title)
+    bill = official.bill or ""
+    text = official.action_text or base.title
     if not bill:
         return []
     lowered = text.lower()
@@ -265,7 +247,7 @@ def _bill_actions(base: _Base, extra: dict[str, Any]) -> list[Claim]:
         if cue in lowered:
             state, word = ("ended" if what == "vetoed" else "in_force"), what
     return [base.claim(f"bill:{bill}", "bill", state, word, own=True,
-                       date=_date(extra.get("action_date")), identifiers=(bill,))]
+                       date=_day(official.action_date), identifiers=(bill,))]
 
 
 def _stated(base: _Base, item: Item, own: set[str]) -> list[Claim]:

@@ -1,4 +1,4 @@
-"""Helpers every parser shares: canonical URLs, stable ids, dates in UTC."""
+"""Helpers every parser shares: canonical URLs, stable ids, ISO UTC timestamps, JSON bodies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import re
 import time
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -66,34 +65,6 @@ def iso_utc(value: datetime | date | time.struct_time | None) -> str | None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).replace(microsecond=0).isoformat()
     return datetime(value.year, value.month, value.day, tzinfo=UTC).isoformat()
-
-
-_TEXT_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%m/%d/%Y",
-                 "%Y-%m-%d", "%B %d %Y", "%A, %B %d, %Y")
-
-
-def parse_date_text(text: str | None) -> str | None:
-    """Return ISO UTC from an ISO, RFC 2822 or 'July 30, 2024' style date, or None."""
-    if not text:
-        return None
-    text = " ".join(text.split())
-    try:
-        return iso_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        pass
-    try:
-        return iso_utc(parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in _TEXT_FORMATS:
-        try:
-            return iso_utc(datetime.strptime(text, fmt))
-        except ValueError:
-            continue
-    m = re.search(r"([A-Z][a-z]+\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2})", text)
-    if m and m.group(1) != text:
-        return parse_date_text(m.group(1))
-    return None
 
 
 def looks_like_html(body: bytes) -> str | None:

@@ -11,9 +11,9 @@ from typing import Any
 
 from .. import safe
 from ..errors import ParseError
+from ..text import html_to_text, parse_date
 from ..types import Item, Parsed, Source
-from .common import canonical_url, item_id, parse_date_text, read_json
-from .html import html_to_text
+from .common import canonical_url, iso_utc, item_id, read_json
 
 _KEEP = ("type", "subtype", "action", "dates", "citation", "comments_close_on", "effective_on",
          "html_url", "pdf_url", "publication_date", "signing_date", "executive_order_number",
@@ -71,8 +71,8 @@ def _item(source: Source, doc: dict[str, Any]) -> Item | None:
     summary = html_to_text(doc.get("abstract") or doc.get("excerpts") or "")
     # On public inspection the document is public from filed_at, days before its
     # publication_date (kept in extra: "publishes on ..."); published is the former.
-    filed = parse_date_text(_text(doc.get("filed_at")))
-    published = filed or parse_date_text(_text(doc.get("publication_date")))
+    filed = iso_utc(parse_date(_text(doc.get("filed_at"))))
+    published = filed or iso_utc(parse_date(_text(doc.get("publication_date"))))
     url = safe.url(_text(doc.get("html_url"))) or f"https://www.federalregister.gov/d/{number}"
     extra: dict[str, Any] = {k: doc[k] for k in _KEEP if doc.get(k) not in (None, "", [])}
     extra["document_number"] = number

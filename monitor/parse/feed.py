@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -24,9 +23,9 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 
 from ..errors import ParseError
+from ..text import html_to_text, parse_date
 from ..types import Item, Parsed, Source
 from .common import canonical_url, iso_utc, item_id, looks_like_html
-from .html import MAX_TEXT, html_to_text
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -100,7 +99,7 @@ def _item(source: Source, entry: Any, feed_title: str) -> Item | None:
     title = html_to_text(entry.get("title"))[:1000]
     content = entry.get("content") or []
     summary_html = entry.get("summary") or (content[0].get("value") if content else "")
-    summary = html_to_text(summary_html)[:MAX_TEXT]
+    summary = html_to_text(summary_html)
     published = iso_utc(_first(entry, "published_parsed", "updated_parsed", "created_parsed"))
     guid = str(entry.get("id") or url or "").strip()
     if not guid:
@@ -124,15 +123,6 @@ def _item(source: Source, entry: Any, feed_title: str) -> Item | None:
         kind=source.kind,
         extra=extra,
     )
-
-
-def _json_date(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _json_author(raw: Any) -> str | None:
@@ -171,8 +161,8 @@ def _json_feed(source: Source, body: bytes) -> dict[str, Any] | None:
             "summary": raw.get("summary") if isinstance(raw.get("summary"), str) else "",
             "content": [{"value": body_html}] if isinstance(body_html, str) and body_html
             else [],
-            "published_parsed": _json_date(raw.get("date_published")),
-            "updated_parsed": _json_date(raw.get("date_modified")),
+            "published_parsed": parse_date(raw.get("date_published")),
+            "updated_parsed": parse_date(raw.get("date_modified")),
             "author": _json_author(raw.get("authors") or raw.get("author")) or feed_author,
             "tags": [{"term": t} for t in raw.get("tags") or [] if isinstance(t, str)]
             if isinstance(raw.get("tags"), list) else [],

@@ -1,59 +1,20 @@
-"""HTML listing pages read with CSS selectors from the source's options.  [beautifulsoup4]
-
-Also the one place HTML becomes plain text (``html_to_text``) for every parser.
-"""
+"""HTML listing pages read with CSS selectors from the source's options.  [beautifulsoup4]"""
 
 from __future__ import annotations
 
-import html
 import re
-from typing import Any
 from urllib.parse import urljoin
 
-import lxml.html
 from bs4 import BeautifulSoup
 from bs4.element import Tag
-from lxml import etree
 
 from ..errors import ParseError
+from ..text import MAX_TEXT, parse_date
 from ..types import Item, Parsed, Source
-from .common import canonical_url, item_id, parse_date_text
+from .common import canonical_url, iso_utc, item_id
 
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*>")
-_BLOCK = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
-MAX_TEXT = 100_000  # characters kept of one summary
-
-
-_DROP = ("script", "style", "noscript", "template")
-
-
-def html_to_text(value: Any) -> str:
-    """Return the plain text of an HTML fragment, whitespace folded; '' for None.
-
-    lxml directly (about five times faster than a BeautifulSoup tree, which only serves as
-    the fallback for a fragment lxml refuses).
-    """
-    if value is None:
-        return ""
-    text = str(value)
-    if "<" in text:
-        fragment = f"<div>{text[: MAX_TEXT * 4]}</div>"
-        try:
-            root = lxml.html.fragment_fromstring(fragment)
-            for bad in root.iter(*_DROP):
-                bad.drop_tree()
-            text = " ".join(root.itertext())
-        except (etree.ParserError, ValueError):
-            # Wrapped in a div, a fragment never looks like a URL or an XML document to
-            # bs4, so it raises none of its warnings (warning filters are not thread-safe).
-            soup = BeautifulSoup(fragment, "lxml")
-            for tag in soup(list(_DROP)):
-                tag.decompose()
-            text = soup.get_text(" ")
-    elif "&" in text:
-        text = html.unescape(text)
-    return _SPACE.sub(" ", text).strip()[:MAX_TEXT]
 
 
 def _text(node: Tag | None) -> str:
@@ -74,9 +35,10 @@ def _date(node: Tag | None) -> str | None:
         node = inner
     for attr in ("datetime", "content", "data-date"):
         value = node.get(attr)
-        if isinstance(value, str) and parse_date_text(value):
-            return parse_date_text(value)
-    return parse_date_text(_text(node))
+        when = parse_date(value) if isinstance(value, str) else None
+        if when is not None:
+            return iso_utc(when)
+    return iso_utc(parse_date(_text(node)))
 
 
 SELECTOR_OPTIONS = ("item", "title", "link", "date", "summary")

@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import ParseError
+from ..text import html_to_text, parse_date
 from ..types import Item, Parsed, Source
-from .common import canonical_url, item_id, parse_date_text, read_json
-from .html import html_to_text
+from .common import canonical_url, iso_utc, item_id, read_json
 
 _KEEP = ("documentType", "subtype", "docketId", "frDocNum", "commentEndDate",
          "commentStartDate", "postedDate", "lastModifiedDate", "objectId", "agencyId")
@@ -46,7 +46,7 @@ def parse(source: Source, body: bytes, headers: dict[str, str], url: str) -> Par
             url=canonical_url(f"https://www.regulations.gov/document/{doc_id}"),
             title=html_to_text(attrs.get("title")) or doc_id,
             summary="",
-            published=parse_date_text(attrs.get("postedDate")),
+            published=iso_utc(parse_date(attrs.get("postedDate"))),
             kind=source.kind,
             extra=extra,
         ))

@@ -29,7 +29,7 @@ _PREFIX = "as its copy "
 def richness(item: Item) -> tuple[int, bool, str]:
     """Return how much a copy says (text length, published rather than on inspection) and
     its id, so the richest copy sorts last and ties break the same way every time."""
-    published = not (item.extra.get("filed_at") and not item.extra.get("citation"))
+    published = not item.official.draft
     return len(item.title.strip()) + len(item.summary.strip()), published, item.id
 
 

@@ -24,6 +24,7 @@ def _existing_ids(db: Database, ids: Sequence[str]) -> set[str]:
 
 def _item_row(item: Item, fetched_at: str) -> dict[str, Any]:
     row = fields(item)
+    del row["_official"]  # Item.official: derived from extra, which is what is stored
     row["extra"] = dumps(item.extra)
     row["fetched_at"] = fetched_at
     row["earliest"] = min(item.earliest, fetched_at) if item.earliest else fetched_at

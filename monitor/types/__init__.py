@@ -23,6 +23,7 @@ from .instruments import (  # noqa: F401
     Outlook,
     Step,
 )
+from .official import Official  # noqa: F401
 from .shown import (  # noqa: F401
     DaemonSettings,
     Deadline,

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from .official import Official, official_of
+
 KINDS = ("federal_register", "feed", "html", "regulations_gov", "reginfo", "congress_gov")
 ROLES = ("agency", "news", "commentary")
 AUTHORITIES = ("final", "proposed", "official", "news", "commentary")  # most binding first
@@ -89,10 +91,23 @@ class Item:
     summary: str  # plain text, HTML stripped
     published: str | None  # ISO 8601 UTC, or None when the source gave no date
     kind: str
-    extra: dict[str, Any] = field(default_factory=dict)  # source-specific fields
+    # the source's own fields as it wrote them (stored as JSON in the items table); read
+    # them through ``official``, which types those an official document carries
+    extra: dict[str, Any] = field(default_factory=dict)
     # the earliest public moment the source gives (ISO UTC): ``filed_at`` for public
     # inspection; None = the time it was first seen (the store fills in the fetch time)
     earliest: str | None = None
+
+    def __post_init__(self) -> None:
+        # Built whenever an Item is made (parsed, read back, replaced). Derived from extra,
+        # so not a field: not compared, not stored, not in asdict().
+        self.__dict__["_official"] = official_of(self.extra)
+
+    @property
+    def official(self) -> Official:
+        """Return the typed fields of an official document (all empty for news)."""
+        official: Official = self.__dict__["_official"]
+        return official
 
 
 @dataclass(frozen=True)
