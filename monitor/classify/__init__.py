@@ -302,12 +302,16 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
                cues: set[str]) -> tuple[str, str]:
     extra = item.extra
     action = extra.get("action")
+    doc_type = extra.get("type") or extra.get("documentType")
+    fr_types = matcher.fr_types
+    field = "action"
+    if not (isinstance(action, str) and action) and isinstance(doc_type, str) \
+            and doc_type in fr_types:
+        action, field = item.title, "title"  # no action (a briefing notice): the title says
     if isinstance(action, str) and action:
         rule = _rule(debate.action_rules, _matched(matcher, fold(action), action.lower()))
         if rule:
-            return rule.authority, f"Federal Register action '{action}': {rule.why}"
-    doc_type = extra.get("type") or extra.get("documentType")
-    fr_types = matcher.fr_types
+            return rule.authority, f"Federal Register {field} '{action}': {rule.why}"
     if isinstance(doc_type, str) and doc_type in fr_types:
         subtype = extra.get("subtype")
         label = f"{doc_type} ({subtype})" if subtype else doc_type

@@ -129,7 +129,8 @@ KEY_EVENTS, OFFICIAL, NEW_EVENTS = 10, 15, 15  # how many each list shows before
 def _context(report: Report, **extra: Any) -> dict[str, Any]:
     return {"r": report, "trend": trend(report), "side_names": SIDE_NAMES,
             "side_wants": SIDE_WANTS, "key_n": KEY_EVENTS, "official_n": OFFICIAL,
-            "new_n": NEW_EVENTS, **extra}
+            "new_n": NEW_EVENTS, "badges": dict(report.badges),
+            "keypoints_n": brief.KEY_POINTS, **extra}
 
 
 def digest_text(report: Report) -> str:

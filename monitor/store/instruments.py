@@ -188,3 +188,13 @@ def get_instruments(db: Database, debate: str, state: str | None = None
             history=tuple(Step(**s) for s in json.loads(row["history"] or "[]")),
             due=row["due"]))
     return out
+
+
+def item_texts(db: Database, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Return (title, summary) of the given items, by id (the text key points quote)."""
+    out: dict[str, tuple[str, str]] = {}
+    for marks, chunk in in_chunks(sorted(set(ids))):
+        for item_id, title, summary in db.execute(
+                f"SELECT id, title, summary FROM items WHERE id IN ({marks})", chunk):
+            out[item_id] = (title or "", summary or "")
+    return out

@@ -86,3 +86,15 @@ class Outlook:
     direction_basis: tuple[str, ...]
     direction_rule: str
     forecast: tuple[Forecast, ...]
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """One line of the page's and the digest's Key points: an instrument that moved in the
+    period or takes a side, with a one-line summary from its own documents' text and the
+    dated evidence behind its state."""
+
+    instrument: Instrument
+    summary: str  # the first sentence of its own documents' summary, trimmed ("" if none)
+    evidence: tuple[Step, ...]  # its changes of state, then any conflicting evidence
+    moved: bool  # it changed state in the period
