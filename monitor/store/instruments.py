@@ -152,6 +152,7 @@ def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument
                      "identifiers": dumps(list(inst.identifiers)), "state": inst.state,
                      "status": inst.status, "direction": inst.direction, "since": inst.since,
                      "due": inst.due, "history": dumps([vars(s) for s in inst.history]),
+                     "projected": dumps([list(p) for p in inst.projected]),
                      "updated_at": at})
         if before.pop(inst.id, None) != (inst.state, inst.status):
             changes.append({"debate": debate, "instrument": inst.id, "state": inst.state,
@@ -186,7 +187,8 @@ def get_instruments(db: Database, debate: str, state: str | None = None
             identifiers=tuple(json.loads(row["identifiers"] or "[]")), state=row["state"],
             status=row["status"], direction=row["direction"], since=row["since"],
             history=tuple(Step(**s) for s in json.loads(row["history"] or "[]")),
-            due=row["due"]))
+            due=row["due"], projected=tuple(
+                (e, a, d) for e, a, d in json.loads(row.get("projected") or "[]"))))
     return out
 
 

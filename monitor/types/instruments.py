@@ -58,6 +58,9 @@ class Instrument:
     since: str  # the date of the last change of state
     history: tuple[Step, ...]
     due: str | None = None  # the next comment deadline or effective date, when known
+    projected: tuple[tuple[str, str, str], ...] = ()  # the latest Unified Agenda edition's
+    # projected actions: (edition, action, "YYYY-MM" or "YYYY-MM-DD"), e.g. ("Fall 2025",
+    # "Final Action", "2026-07")
 
     @property
     def conflicts(self) -> tuple[Step, ...]:
