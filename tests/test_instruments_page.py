@@ -132,3 +132,23 @@ def test_outlook_json_is_unchanged_by_badges(demo):
     out = CliRunner().invoke(cli, ["--db", str(demo / "monitor.db"), "--sources",
                                    str(demo / "sources.yaml"), "outlook", "--json"])
     assert json.loads(out.output)["direction"]["value"] == "loosening"
+
+
+def test_sample_serves_oira_agenda_and_bill_records_without_a_key(demo):
+    db = store.open_db(demo / "monitor.db")
+    by_source: dict[str, list] = {}
+    for row in db.execute("SELECT source_id, guid, kind FROM items WHERE source_id IN "
+                          "('oira-under-review', 'unified-agenda', 'congress-s286')"):
+        by_source.setdefault(row[0], []).append(row)
+    assert len(by_source["oira-under-review"]) == 10  # the real file of RUNDATE 2025-02-26
+    assert {g for _, g, _ in by_source["unified-agenda"]} == {"0503-AA90:202510",
+                                                               "0503-AA80:202510"}
+    assert {g.split(":")[0] for _, g, _ in by_source["congress-s286"]} == {"S. 286"}
+    # none is about AI: a review, an agenda entry or a bill is an instrument only when a
+    # relevant item names it
+    ids = {i.id for i in store.instruments.get_instruments(db, "open-weights")}
+    assert not {i for i in ids if i.startswith(("rule:0938", "rule:0503", "bill:S. 286"))}
+    # the sample's congress.gov source names no key variable: the demo needs none
+    config = load_config(demo / "sources.yaml")
+    (congress,) = [s for s in config.sources if s.kind == "congress_gov"]
+    assert congress.api_key_env is None

@@ -91,6 +91,7 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
     lag measured in the data), rules under OIRA review, bill actions."""
     today = as_of.isoformat()
     lags = _lags(instruments)
+    lag = int(median(lags)) if lags else 0  # once: every pending rule is set against it
     out: list[Forecast] = []
     for inst in instruments:
         if inst.state == "ended":
@@ -109,7 +110,6 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
                                 "when review concludes"))
         elif inst.kind == "rule" and "proposed" in status:
             if lags:
-                lag = int(median(lags))
                 due = date.fromisoformat(inst.since) + timedelta(days=lag)
                 when = "overdue" if due < as_of else f"around {due.isoformat()}"
                 note = (f"; in this database proposed rules became final after a median of "
