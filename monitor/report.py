@@ -253,9 +253,10 @@ def instruments_of(db: Database, debate: str, now: datetime, since: str | None =
     found = store.instruments.get_instruments(db, debate)
     texts = store.instruments.item_texts(db, {s.item_id for i in found for s in i.history})
     today = now.date().isoformat()
+    index = brief.by_identifier(found)
     badges = {}
     for s in signals or ():
-        said = brief.badge(s.authority, s.entities, f"{s.title} {s.summary}", found, today)
+        said = brief.badge(s.authority, s.entities, f"{s.title} {s.summary}", index, today)
         if said != s.authority:
             badges[s.id] = said
     for e in events or ():
@@ -263,7 +264,7 @@ def instruments_of(db: Database, debate: str, now: datetime, since: str | None =
         if e.comment_deadline:
             ids.append(Entity("comment_deadline", e.comment_deadline, e.comment_deadline))
         said = brief.badge(e.authority, ids, f"{e.kind.replace('_', ' ')} {e.title}",
-                           found, today)
+                           index, today)
         if said != e.authority:
             badges[e.id] = said
     return {"instruments": tuple(sorted(found, key=lambda i: i.since, reverse=True)),

@@ -77,7 +77,7 @@ TEXT = "Framework for Artificial Intelligence Diffusion With this interim final 
     ("proposed", (), [], "2026-01-01", "proposed"),
 ])
 def test_badge(authority, entities, found, today, expected):
-    assert brief.badge(authority, entities, TEXT, found, today) == expected
+    assert brief.badge(authority, entities, TEXT, brief.by_identifier(found), today) == expected
 
 
 def test_sample_badges_and_key_points(demo):
@@ -152,3 +152,21 @@ def test_sample_serves_oira_agenda_and_bill_records_without_a_key(demo):
     config = load_config(demo / "sources.yaml")
     (congress,) = [s for s in config.sources if s.kind == "congress_gov"]
     assert congress.api_key_env is None
+
+
+def test_a_digest_lists_only_what_moved_in_its_period(demo):
+    db = store.open_db(demo / "monitor.db")
+    config = load_config(demo / "sources.yaml")
+    now = datetime(2026, 7, 1, tzinfo=UTC)
+    quiet = report.build(db, config, "2026-06-01T00:00:00+00:00", now)
+    assert quiet.key_points and not any(p.moved for p in quiet.key_points)
+    assert "KEY POINTS" not in render.digest_text(quiet)
+    assert "## Key points" not in render.digest_markdown(quiet)
+    # the page still says where each instrument that takes a side stands
+    assert "RIN 0694-AJ90" in BeautifulSoup(render.page_html(quiet), "html.parser").find(
+        id="key-points").get_text()
+    moved = report.build(db, config, "2025-05-01T00:00:00+00:00", now)
+    assert [p.instrument.id for p in moved.key_points if p.moved] == [
+        "eo:14365", "rule:0694-AJ90"]
+    text = render.digest_text(moved)
+    assert "KEY POINTS" in text and "Ensuring a National Policy Framework" in text

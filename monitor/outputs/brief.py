@@ -132,24 +132,34 @@ KEY_POINTS = 8  # instruments on the Key points list; the rest are counted
 EVIDENCE = 4  # dated pieces of evidence shown per key point
 
 
-def own_instrument(entities: Sequence[Entity], instruments: Sequence[Instrument]
+def by_identifier(instruments: Sequence[Instrument]) -> dict[str, Instrument]:
+    """Return the instruments by each RIN and executive order they carry ("RIN 0694-AJ90",
+    "EO 14110"), the first one for an identifier two share."""
+    out: dict[str, Instrument] = {}
+    for inst in instruments:
+        for ident in inst.identifiers:
+            if ident.startswith(("RIN ", "EO ")):
+                out.setdefault(ident, inst)
+    return out
+
+
+def own_instrument(entities: Sequence[Entity], index: dict[str, Instrument]
                    ) -> Instrument | None:
-    """Return the instrument a document is one of its own of: the one whose identifiers hold
-    the RIN or executive order the document carries in its own fields."""
-    own = {ID_KINDS[e.kind].format(e.value) for e in entities
-           if e.start < 0 and e.kind in ("rin", "executive_order")}
-    return next((i for i in instruments if own & set(i.identifiers)), None) if own else None
+    """Return the instrument a document is one of its own of: the one that carries the RIN
+    or executive order the document carries in its own fields."""
+    return next((index[k] for k in (ID_KINDS[e.kind].format(e.value) for e in entities
+                                    if e.start < 0 and e.kind in ("rin", "executive_order"))
+                 if k in index), None)
 
 
 def badge(authority: str, entities: Sequence[Entity], text: str,
-          instruments: Sequence[Instrument], today: str) -> str:
+          index: dict[str, Instrument], today: str) -> str:
     """Return what a document's badge says when its authority alone would mislead, else its
     authority: an interim final rule is in force with comments open (or closed) until its
     deadline; a document of an instrument that has ended says so."""
     ifr = authority == "final" and "interim final" in text.lower()
     name = "interim final" if ifr else authority
-    inst = own_instrument(entities, instruments) if authority in ("final", "proposed") \
-        else None
+    inst = own_instrument(entities, index) if authority in ("final", "proposed") else None
     if inst is not None and inst.state == "ended":
         return f"{name} · ended: {inst.status} {inst.since}"
     if not ifr:
