@@ -251,7 +251,14 @@ def instruments_of(db: Database, debate: str, now: datetime, since: str | None =
     built from them as of now, the period's ``key_points`` and the ``badges`` of the items
     and events whose authority alone would mislead."""
     found = store.instruments.get_instruments(db, debate)
-    texts = store.instruments.item_texts(db, {s.item_id for i in found for s in i.history})
+    points = brief.key_points(found, {}, since)
+    # the summaries quoted are read for the points the page and the digest show, no more
+    shown = {p.instrument.id: p.instrument for p in (
+        *points[:brief.KEY_POINTS], *[p for p in points if p.moved][:brief.KEY_POINTS])}
+    texts = store.instruments.item_texts(db, {s.item_id for i in shown.values()
+                                              for s in i.history})
+    points = tuple(brief.key_point(p.instrument, texts, since) if p.instrument.id in shown
+                   else p for p in points)
     today = now.date().isoformat()
     index = brief.by_identifier(found)
     badges = {}
@@ -269,7 +276,7 @@ def instruments_of(db: Database, debate: str, now: datetime, since: str | None =
             badges[e.id] = said
     return {"instruments": tuple(sorted(found, key=lambda i: i.since, reverse=True)),
             "outlook": build_outlook(found, now.date()),
-            "key_points": brief.key_points(found, texts, since),
+            "key_points": points,
             "badges": tuple(sorted(badges.items()))}
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""instruments: `monitor instruments --json`, `monitor instruments --state ended --json` and
-`monitor outlook --json` on the query benchmark's database of 1,000,000 items (quick:
+"""instruments: `monitor instruments --json`, `monitor instruments --state ended --json`,
+`monitor outlook --json` and `monitor digest --since 7d` (which reads the instruments for its
+answer, badges and key points) on the query benchmark's database of 1,000,000 items (quick:
 100,000), against SELECT count(*) over the same table. Target: each under 1 s.
 
 The database is bench_query's (the project's schema, items, signals, events, sources), plus
@@ -153,13 +154,19 @@ def run(quick: bool = False, report: Report | None = None) -> dict[str, Any]:
             "instruments": ("instruments", "--json"),
             "instruments_ended": ("instruments", "--state", "ended", "--json"),
             "outlook": ("outlook", "--json"),
+            # the digest reads the instruments too: badges, key points, the outlook's answer
+            "digest": ("digest", "--since", "7d"),
         }
         checks: dict[str, Any] = {}
         results: dict[str, Any] = {}
         for name, args in commands.items():
             t, samples, text = best_of(monitor_cmd(path, *args), p.repeats)
-            data = json.loads(text)
-            if name == "instruments":
+            data = json.loads(text) if "--json" in args else {}
+            if name == "digest":
+                headline = text.split("\n\n")[2] if text.count("\n\n") > 2 else ""
+                ok = text.startswith("# ") and "in force" in headline and "## Key events" in text
+                detail = f"{len(text) / 1e3:.0f} kB, answer: {headline[:60]}..."
+            elif name == "instruments":
                 ok = len(data) == info["instruments"] and all(i["history"] for i in data)
                 detail = f"{len(data):,} instruments"
             elif name == "instruments_ended":

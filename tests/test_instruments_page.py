@@ -170,3 +170,26 @@ def test_a_digest_lists_only_what_moved_in_its_period(demo):
         "eo:14365", "rule:0694-AJ90"]
     text = render.digest_text(moved)
     assert "KEY POINTS" in text and "Ensuring a National Policy Framework" in text
+
+
+def test_forecast_lists_are_cut_with_how_many_more(demo):
+    from dataclasses import replace
+
+    from monitor.instruments import CAVEAT
+    from monitor.types import Forecast
+
+    db = store.open_db(demo / "monitor.db")
+    rep = report.build(db, load_config(demo / "sources.yaml"), None,
+                       datetime(2026, 7, 1, tzinfo=UTC))
+    assert rep.outlook is not None
+    many = tuple(Forecast(f"Statement {n}.", f"basis {n}", "2027-01") for n in range(15))
+    rep = replace(rep, outlook=replace(rep.outlook, forecast=(*many, Forecast(CAVEAT, "caveat",
+                                                                              ""))))
+    n = render.FORECAST
+    for text in (render.digest_text(rep), render.digest_markdown(rep)):
+        head = text.split(CAVEAT)[0]
+        assert f"Statement {n - 1}." in head and f"Statement {n}." not in head
+        assert f"{15 - n} more:" in head
+    page = BeautifulSoup(render.page_html(rep), "html.parser").find(id="forecast").get_text()
+    assert f"Statement {n - 1}." in page and f"Statement {n}." not in page
+    assert f"{15 - n} more: monitor outlook" in page and CAVEAT in page
