@@ -140,9 +140,9 @@ def run(quick: bool = False, report: Report | None = None) -> dict[str, Any]:
     p = QUICK if quick else FULL
     figures: list[dict[str, Any]] = []
     out: dict[str, Any] = {"items": p.items}
-    rep.line(f"== instruments: `instruments --json`, `instruments --state ended --json` and "
-             f"`outlook --json` on {p.items:,} items, as subprocesses, against SELECT "
-             "count(*) FROM items")
+    rep.line(f"== instruments: `instruments --json`, `instruments --state ended --json`, "
+             f"`outlook --json` and `digest --since 7d` on {p.items:,} items, as "
+             "subprocesses, against SELECT count(*) FROM items")
     with tempfile.TemporaryDirectory(prefix="monitor-bench-instruments-") as tmpdir:
         path = Path(tmpdir) / "instruments.db"
         out["build"] = build_db(path, p.items, now_utc(), rep)
