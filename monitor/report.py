@@ -13,7 +13,7 @@ from .config import Config, parse_interval
 from .instruments import outlook as build_outlook
 from .outputs import brief
 from .outputs.outlets import actor, outlet
-from .types import AUTHORITIES, EventRow, EventScore, Report, SignalRow, SourceHealth, times
+from .types import AUTHORITIES, Entity, EventRow, EventScore, Report, SignalRow, SourceHealth, times
 from .types.shown import NoiseBasis
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         noise=basis, headline=headline, headline_short=short,
         since_arg=since[:10] if since else "all",
         actors=tuple(actors(name) for name in SIDES),
-        **instruments_of(db, debate.id, now))
+        **instruments_of(db, debate.id, now, since, signals, events))
 
 
 def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
@@ -228,9 +228,49 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
     return sentence, short
 
 
-def instruments_of(db: Database, debate: str, now: datetime) -> dict[str, Any]:
-    """Return the Report's ``instruments`` (latest change of state first) and the ``outlook``
-    built from them as of now."""
+def instruments_of(db: Database, debate: str, now: datetime, since: str | None = None,
+                   signals: list[SignalRow] | None = None,
+                   events: list[EventRow] | None = None) -> dict[str, Any]:
+    """Return the Report's ``instruments`` (latest change of state first), the ``outlook``
+    built from them as of now, the period's ``key_points`` and the ``badges`` of the items
+    and events whose authority alone would mislead."""
     found = store.instruments.get_instruments(db, debate)
+    points = brief.key_points(found, {}, since)
+    # the summaries quoted are read for the points the page and the digest show, no more
+    shown = {p.instrument.id: p.instrument for p in (
+        *points[:brief.KEY_POINTS], *[p for p in points if p.moved][:brief.KEY_POINTS])}
+    texts = store.instruments.item_texts(db, {s.item_id for i in shown.values()
+                                              for s in i.history})
+    points = tuple(brief.key_point(p.instrument, texts, since) if p.instrument.id in shown
+                   else p for p in points)
+    today = now.date().isoformat()
+    index = brief.by_identifier(found)
+    badges = {}
+    for s in signals or ():
+        said = brief.badge(s.authority, s.entities, f"{s.title} {s.summary}", index, today)
+        if said != s.authority:
+            badges[s.id] = said
+    for e in events or ():
+        ids = [Entity(kind, value, value) for kind, value in _ids(e.identifiers)]
+        if e.comment_deadline:
+            ids.append(Entity("comment_deadline", e.comment_deadline, e.comment_deadline))
+        score = e.score
+        said = brief.badge(score.authority, ids,
+                           f"{score.kind.replace('_', ' ')} {score.title}", index, today)
+        if said != score.authority:
+            badges[score.event_id] = said
     return {"instruments": tuple(sorted(found, key=lambda i: i.since, reverse=True)),
-            "outlook": build_outlook(found, now.date())}
+            "outlook": build_outlook(found, now.date()),
+            "key_points": points,
+            "badges": tuple(sorted(badges.items()))}
+
+
+def _ids(identifiers: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Return (entity kind, value) of an event's RIN and executive-order identifiers."""
+    out = []
+    for ident in identifiers:
+        word, _, value = ident.partition(" ")
+        kind = {"RIN": "rin", "EO": "executive_order"}.get(word)
+        if kind and value:
+            out.append((kind, value))
+    return out

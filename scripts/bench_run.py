@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The benchmark runner behind scripts/bench: one section, or all, then a JSON summary.
 
-    scripts/bench crawl|ingest|classify|timeline|query|daemon|hostile|all [--quick] [--json]
+    scripts/bench crawl|ingest|classify|timeline|query|instruments|daemon|hostile|timeliness|all
+                  [--quick] [--json]
                   [--profile] [--out FILE] [--strict]
 
 Sections live in scripts/bench_<name>.py, each with ``run(quick, report) -> dict`` returning
@@ -32,8 +33,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Report, forbid_network, start_watchdog  # noqa: E402
 
-SECTIONS = ("crawl", "ingest", "classify", "timeline", "query", "daemon", "hostile",
-            "timeliness")
+SECTIONS = ("crawl", "ingest", "classify", "timeline", "query", "instruments", "daemon",
+            "hostile", "timeliness")
 # Seconds for the whole run. A full `all` measures about 25 minutes on 2 CPUs (timeline and
 # query build databases of 100,000 and 1,000,000 items); the bound is a hang guard.
 TIME_BOUND = {"full": 90 * 60, "quick": 10 * 60}
@@ -60,6 +61,10 @@ def _run_section(name: str, quick: bool, report: Report, profile: bool) -> dict[
         import bench_query
 
         return bench_query.run(quick, report, force_profile=profile)
+    if name == "instruments":
+        import bench_instruments
+
+        return bench_instruments.run(quick, report)
     if name == "daemon":
         import bench_daemon
 

@@ -128,8 +128,11 @@ def test_non_english_text_is_not_relevant_and_does_not_fail():
 
 
 @pytest.mark.parametrize(("extra", "role", "authority"), [
+    # an interim final rule is in force from its effective date (#13 point 5)
     ({"type": "Rule", "action": "Interim final rule; request for comments."}, "agency",
-     "proposed"),
+     "final"),
+    # a briefing notice printed among the rules is a notice, with or without an action
+    ({"type": "Rule", "action": "Notification of public briefing."}, "agency", "official"),
     ({"type": "Rule", "action": "Final rule."}, "agency", "final"),
     ({"type": "Proposed Rule", "action": "Proposed rule; request for comments."}, "agency",
      "proposed"),

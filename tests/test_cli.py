@@ -36,7 +36,7 @@ def invoke(demo: Path, *args: str):
 def test_demo_collects_every_sample_source(demo):
     db = demo / "monitor.db"
     per_source = dict(rows(db, "SELECT source_id, count(*) FROM items GROUP BY source_id"))
-    assert len(per_source) == 14 and all(per_source.values())
+    assert len(per_source) == 17 and all(per_source.values())
     assert per_source["fr-ntia"] == 5  # two pages followed
     assert rows(db, "SELECT count(*) FROM signals")[0][0] == sum(per_source.values())
     assert rows(db, "SELECT count(*) FROM signals WHERE relevant = 1")[0][0] > 20
@@ -74,7 +74,7 @@ def test_classify_all_is_idempotent(demo):
     before = rows(db, "SELECT item_id, relevance, topics, stance, authority FROM signals "
                       "ORDER BY item_id")
     result = invoke(demo, "classify", "--all")
-    assert result.exit_code == 0 and "classified 110 items" in result.output
+    assert result.exit_code == 0 and "classified 124 items" in result.output
     after = rows(db, "SELECT item_id, relevance, topics, stance, authority FROM signals "
                      "ORDER BY item_id")
     assert before == after

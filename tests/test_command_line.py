@@ -70,7 +70,7 @@ def test_demo_reruns_in_its_own_folder_and_keeps_nothing_stale(demo):
     (demo.parent / "stdout.txt").rename(demo / "stdout.txt")
     assert again.returncode == 0, again.stderr
     with sqlite3.connect(demo / "monitor.db") as conn:  # replaced, not appended to
-        assert conn.execute("SELECT count(*) FROM fetch_log").fetchone()[0] == 14
+        assert conn.execute("SELECT count(*) FROM fetch_log").fetchone()[0] == 17
 
 
 # --- 3. --quiet run is quiet when nothing needs a person ----------------------------------

@@ -87,13 +87,13 @@ def test_daemon_once_runs_due_jobs_and_the_digest(tmp_path):
         first = CliRunner().invoke(cli, ["--db", str(db), "--sources", str(sources), "daemon",
                                          "--once"])
         assert first.exit_code == 0, first.output
-        assert "14 sources: 14 ok" in first.output and "digest: sent" in first.output
+        assert "17 sources: 17 ok" in first.output and "digest: sent" in first.output
         assert out.read_text().startswith("# Open-weight AI models")
         # Nothing is due a moment later: sources wait for their interval, the digest for
         # tomorrow.
         again = CliRunner().invoke(cli, ["--db", str(db), "--sources", str(sources), "daemon",
                                          "--once"])
-        assert again.exit_code == 0 and "14 skipped" in again.output
+        assert again.exit_code == 0 and "17 skipped" in again.output
         assert "digest: sent" not in again.output
 
 

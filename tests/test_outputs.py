@@ -130,7 +130,7 @@ def test_digest_golden(fixed_report, name, renderer):
 def test_digest_html_structure(fixed_report):
     soup = BeautifulSoup(render.digest_html(fixed_report), "html.parser")
     sections = [h.get_text() for h in soup.find_all("h2")]
-    assert sections == ["Outlook", "New official actions", "Key events", "Sides",
+    assert sections == ["Outlook", "Key points", "New official actions", "Key events", "Sides",
                         "Deadlines in the next 30 days", "Compute thresholds mentioned",
                         "New timeline events", "Sources failing", "Key to the figures"]
     assert "Noise Level" in soup.find("p", class_="level").get_text()

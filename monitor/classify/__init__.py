@@ -245,12 +245,15 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
                cues: set[str]) -> tuple[str, str]:
     official = item.official
     action = official.action
+    doc_type = official.kind_of_document
+    fr_types = matcher.fr_types
+    field = "action"
+    if not action and doc_type is not None and doc_type in fr_types:
+        action, field = item.title, "title"  # no action (a briefing notice): the title says
     if action:
         rule = _rule(debate.action_rules, _matched(matcher, fold(action), action.lower()))
         if rule:
-            return rule.authority, f"Federal Register action '{action}': {rule.why}"
-    doc_type = official.kind_of_document
-    fr_types = matcher.fr_types
+            return rule.authority, f"Federal Register {field} '{action}': {rule.why}"
     if doc_type is not None and doc_type in fr_types:
         subtype = official.subtype
         label = f"{doc_type} ({subtype})" if subtype else doc_type

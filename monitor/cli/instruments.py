@@ -23,6 +23,7 @@ def instrument_json(inst: Instrument) -> dict[str, Any]:
                     for s in inst.history if s.applied],
         "conflicts": [{"date": s.date, "status": s.status, "item_id": s.item_id,
                        "url": s.url, "why": s.why} for s in inst.conflicts],
+        "projected": [{"edition": e, "action": a, "date": d} for e, a, d in inst.projected],
     }
 
 

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from ..types import Claim, Instrument, Step
-from .link import title_words
+from .link import AGENDA, title_words
 
 # (from, to) -> who may make that change: "any" claim, or only an "own" official document
 _MOVES = {
@@ -75,9 +75,15 @@ def life_cycle(key: str, claims: Iterable[Claim]) -> Instrument:
     for c in ordered:
         ids.extend(i for i in c.identifiers if i not in ids)
     due = max((c.due for c in own if c.due), default=None)
+    agenda = [c for c in ordered if c.note.startswith(AGENDA)]
+    edition = max((c.date for c in agenda), default="")  # the latest edition's projections
+    projected = tuple(dict.fromkeys(
+        (e, a, d) for e, a, d in (c.note[len(AGENDA):].split("|", 2) for c in agenda
+                                  if c.date == edition)))
     return Instrument(id=key, kind=first.kind, title=title, identifiers=tuple(ids),
                       state=state or "pending", status=status, direction=direction(ordered),
-                      since=since, history=tuple(steps), due=due)
+                      since=since, history=tuple(steps), due=due,
+                      projected=tuple(sorted(projected, key=lambda p: p[2])))
 
 
 def _refused(state: str | None, c: Claim, set_by_official: bool) -> str:

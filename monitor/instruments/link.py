@@ -41,7 +41,9 @@ def claims(item: Item, signal: Signal | None) -> list[Claim]:
     base = _Base(item, signal)
     found: list[Claim] = []
     official = item.official
-    if item.kind == "reginfo":
+    if item.kind == "reginfo" and official.publication_id:
+        found.extend(_agenda(base, official))
+    elif item.kind == "reginfo":
         found.extend(_oira(base, official))
     elif item.kind == "federal_register":
         found.extend(_federal_register(base, official))
@@ -229,6 +231,30 @@ def _oira(base: _Base, official: Official) -> list[Claim]:
                            own=True, date=completed, title=base.title, identifiers=ids)]
     return [base.claim(key, "rule", "pending", f"{stage} under OIRA review", own=True,
                        date=received, title=base.title, identifiers=ids)]
+
+
+AGENDA = "agenda|"  # a Unified Agenda projection's note: agenda|<edition>|<action>|<date>
+
+
+def _agenda(base: _Base, official: Official) -> list[Claim]:
+    """Return the claims of a Unified Agenda entry: its projected actions (dates to come, or
+    a month only: "07/00/2026"), which move nothing but tell the forecast when the agency
+    expects to act; and a withdrawal it records, which ends the rule."""
+    rin = (official.rin or "").upper()
+    edition = official.edition or ""
+    if not rin or not official.timetable:
+        return []
+    key, ids, out = f"rule:{rin}", (f"RIN {rin}",), []
+    for action, when in official.timetable:
+        if action.lower().startswith("withdrawn") and len(when) == 10:
+            out.append(base.claim(key, "rule", "ended", f"withdrawn (Unified Agenda, "
+                                  f"{edition})", own=True, date=when, title=base.title,
+                                  identifiers=ids))
+        elif len(when) == 7 or when > base.date:  # a month only, or a date still to come
+            out.append(base.claim(key, "rule", "", f"Unified Agenda ({edition}) projects "
+                                  f"{action} {when}", own=True, title=base.title,
+                                  identifiers=ids, note=f"{AGENDA}{edition}|{action}|{when}"))
+    return out
 
 
 _BILL_ENDS = (("vetoed", "vetoed"), ("became public law", "enacted"),

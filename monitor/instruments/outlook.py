@@ -86,11 +86,12 @@ def _headline(in_force: tuple[Instrument, ...], pending: tuple[Instrument, ...],
 
 
 def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
-    """Return what comes next, from procedural facts only: open comment periods, proposed
-    rules with no final rule (with the proposed-to-final lag measured in the data), rules
-    under OIRA review, bill actions."""
+    """Return what comes next, from procedural facts only: open comment periods, the Unified
+    Agenda's projected actions, proposed rules with no final rule (with the proposed-to-final
+    lag measured in the data), rules under OIRA review, bill actions."""
     today = as_of.isoformat()
     lags = _lags(instruments)
+    lag = int(median(lags)) if lags else 0  # once: every pending rule is set against it
     out: list[Forecast] = []
     for inst in instruments:
         if inst.state == "ended":
@@ -98,6 +99,7 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
         if inst.due and inst.due >= today and "comment" in inst.status.lower():
             out.append(Forecast(f"Comments on {inst.title} ({_label(inst)}) close on "
                                 f"{inst.due}.", f"open comment period, {inst.id}", inst.due))
+        out.extend(_projected(inst, as_of))
         if inst.state != "pending":
             continue
         status = inst.status.lower()
@@ -108,7 +110,6 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
                                 "when review concludes"))
         elif inst.kind == "rule" and "proposed" in status:
             if lags:
-                lag = int(median(lags))
                 due = date.fromisoformat(inst.since) + timedelta(days=lag)
                 when = "overdue" if due < as_of else f"around {due.isoformat()}"
                 note = (f"; in this database proposed rules became final after a median of "
@@ -126,6 +127,32 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
                                 "no later action is recorded.", f"bill actions, {inst.id}",
                                 "this Congress"))
     return out
+
+
+def _projected(inst: Instrument, as_of: date) -> list[Forecast]:
+    """Return what the latest Unified Agenda edition projects for the instrument: each
+    action and its month, or that the month has passed with no such action recorded."""
+    out = []
+    month = as_of.isoformat()[:7]
+    for edition, action, when in inst.projected:
+        shown = f"{when[5:7]}/{when[:4]}" + (f" (day {when[8:]})" if len(when) == 10 else "")
+        if when[:7] >= month:
+            statement = (f"The Unified Agenda ({edition}) projects {_article(action)} for "
+                         f"{inst.title} ({_label(inst)}) in {shown}.")
+        else:
+            statement = (f"The Unified Agenda ({edition}) projected {_article(action)} for "
+                         f"{inst.title} ({_label(inst)}) in {shown}; that month has passed "
+                         f"and the instrument is still {inst.state.replace('_', ' ')} "
+                         f"({inst.status}).")
+        out.append(Forecast(statement, f"Unified Agenda, {edition}, {inst.id}", when))
+    return out
+
+
+def _article(action: str) -> str:
+    """Return "a final action", "an NPRM": the agenda's action read as a noun phrase."""
+    words = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in action.split())
+    return ("an " if words[:1].lower() in "aeiou" or words.startswith(("NPRM", "SNPRM"))
+            else "a ") + words
 
 
 def _lags(instruments: list[Instrument]) -> list[int]:

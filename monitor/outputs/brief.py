@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from ..types import AUTHORITIES, SignalRow, times
+from ..types import AUTHORITIES, Entity, Instrument, KeyPoint, SignalRow, Step, times
 from .outlets import actor, outlet
 
 AUTHORITY_POINTS = {"final": 40.0, "proposed": 30.0, "official": 20.0, "news": 0.0,
@@ -119,3 +119,85 @@ def outlets(rows: Sequence[SignalRow]) -> tuple[str, ...]:
 def plural(n: int, word: str, many: str | None = None) -> str:
     """Return '1 item', '2 items' (or the given plural)."""
     return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+# -- the instruments' side: badges and key points ------------------------------------------
+
+# an order's enacting clause and its first heading say nothing of what it does
+_ENACTING = re.compile(r"^By the authority vested in me\b.*?it is hereby ordered:\s*"
+                       r"(?:Section|Sec\.)\s*1\.\s*(?:Purpose|Policy)[^.]*\.\s*", re.I)
+KEY_POINTS = 8  # instruments on the Key points list; the rest are counted
+EVIDENCE = 4  # dated pieces of evidence shown per key point
+
+
+def by_identifier(instruments: Sequence[Instrument]) -> dict[str, Instrument]:
+    """Return the instruments by each RIN and executive order they carry ("RIN 0694-AJ90",
+    "EO 14110"), the first one for an identifier two share."""
+    out: dict[str, Instrument] = {}
+    for inst in instruments:
+        for ident in inst.identifiers:
+            if ident.startswith(("RIN ", "EO ")):
+                out.setdefault(ident, inst)
+    return out
+
+
+def own_instrument(entities: Sequence[Entity], index: dict[str, Instrument]
+                   ) -> Instrument | None:
+    """Return the instrument a document is one of its own of: the one that carries the RIN
+    or executive order the document carries in its own fields."""
+    return next((index[k] for k in (ID_KINDS[e.kind].format(e.value) for e in entities
+                                    if e.start < 0 and e.kind in ("rin", "executive_order"))
+                 if k in index), None)
+
+
+def badge(authority: str, entities: Sequence[Entity], text: str,
+          index: dict[str, Instrument], today: str) -> str:
+    """Return what a document's badge says when its authority alone would mislead, else its
+    authority: an interim final rule is in force with comments open (or closed) until its
+    deadline; a document of an instrument that has ended says so."""
+    ifr = authority == "final" and "interim final" in text.lower()
+    name = "interim final" if ifr else authority
+    inst = own_instrument(entities, index) if authority in ("final", "proposed") else None
+    if inst is not None and inst.state == "ended":
+        return f"{name} · ended: {inst.status} {inst.since}"
+    if not ifr:
+        return authority
+    due = max((e.value for e in entities if e.kind == "comment_deadline" and e.start < 0),
+              default=None)
+    if due is None:
+        return f"{name} · in force"
+    return f"{name} · in force, comments " + (f"open until {due}" if due >= today
+                                              else f"closed {due}")
+
+
+def key_point(inst: Instrument, texts: dict[str, tuple[str, str]], since: str | None
+              ) -> KeyPoint:
+    """Return an instrument's key point: the first sentence of the first of its documents
+    whose summary says more than its title, its changes of state and its conflicts."""
+    summary = ""
+    for step in inst.history:
+        title, text = texts.get(step.item_id, ("", ""))
+        text = _ENACTING.sub("", " ".join(text.split()))
+        if title == inst.title and len(text) >= 40 and not text.startswith(title):
+            summary = one_line(text)  # its own document's words, not a report about it
+            break
+    changes: list[Step] = []
+    state = None
+    for step in inst.history:
+        if step.applied and step.state != state:
+            changes.append(step)
+            state = step.state
+    evidence = (*changes[-EVIDENCE:], *inst.conflicts[:1])
+    moved = since is None or any(s.date >= since[:10] for s in changes)
+    return KeyPoint(instrument=inst, summary=summary, evidence=evidence, moved=moved)
+
+
+def key_points(instruments: Sequence[Instrument], texts: dict[str, tuple[str, str]],
+               since: str | None) -> tuple[KeyPoint, ...]:
+    """Return the key points of the instruments that moved in the period or take a side
+    (restrict or open), those that moved first, latest change first."""
+    points = [key_point(i, texts, since) for i in instruments]
+    chosen = [p for p in points if p.moved or p.instrument.direction != "neutral"]
+    latest_first = sorted(chosen, key=lambda p: (p.instrument.since, p.instrument.id),
+                          reverse=True)
+    return tuple(sorted(latest_first, key=lambda p: not p.moved))

@@ -130,12 +130,14 @@ SIDE_WANTS = {"restrict": "impose, propose or urge restrictions on releasing mod
               "open": "revoke restrictions, defend open release or urge not to restrict",
               "neutral": "ask for comment, study or report without taking a side"}
 KEY_EVENTS, OFFICIAL, NEW_EVENTS = 10, 15, 15  # how many each list shows before "N more"
+FORECAST = 10  # forecast statements shown before "N more: monitor outlook"
 
 
 def _context(report: Report, **extra: Any) -> dict[str, Any]:
     return {"r": report, "trend": trend(report), "side_names": SIDE_NAMES,
             "side_wants": SIDE_WANTS, "key_n": KEY_EVENTS, "official_n": OFFICIAL,
-            "new_n": NEW_EVENTS, **extra}
+            "new_n": NEW_EVENTS, "badges": dict(report.badges),
+            "keypoints_n": brief.KEY_POINTS, "forecast_n": FORECAST, **extra}
 
 
 def digest_text(report: Report) -> str:

@@ -152,6 +152,7 @@ def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument
                      "identifiers": dumps(list(inst.identifiers)), "state": inst.state,
                      "status": inst.status, "direction": inst.direction, "since": inst.since,
                      "due": inst.due, "history": dumps([vars(s) for s in inst.history]),
+                     "projected": dumps([list(p) for p in inst.projected]),
                      "updated_at": at})
         if before.pop(inst.id, None) != (inst.state, inst.status):
             changes.append({"debate": debate, "instrument": inst.id, "state": inst.state,
@@ -186,5 +187,16 @@ def get_instruments(db: Database, debate: str, state: str | None = None
             identifiers=tuple(json.loads(row["identifiers"] or "[]")), state=row["state"],
             status=row["status"], direction=row["direction"], since=row["since"],
             history=tuple(Step(**s) for s in json.loads(row["history"] or "[]")),
-            due=row["due"]))
+            due=row["due"], projected=tuple(
+                (e, a, d) for e, a, d in json.loads(row.get("projected") or "[]"))))
+    return out
+
+
+def item_texts(db: Database, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Return (title, summary) of the given items, by id (the text key points quote)."""
+    out: dict[str, tuple[str, str]] = {}
+    for marks, chunk in in_chunks(sorted(set(ids))):
+        for item_id, title, summary in db.execute(
+                f"SELECT id, title, summary FROM items WHERE id IN ({marks})", chunk):
+            out[item_id] = (title or "", summary or "")
     return out

@@ -10,7 +10,7 @@ from sqlite_utils.migrations import Migrations
 from .copies import KEY_SQL
 
 MIGRATIONS = Migrations("monitor")
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 @MIGRATIONS(name="0001_crawl")
@@ -162,3 +162,10 @@ def _m0008_alerts(db: Database) -> None:
     db.table("copy_judgements").create_index(["item_id"])
     db.table("pipeline_marks").create({"name": str, "value": str}, pk="name")
     db.execute(f"CREATE INDEX idx_items_copy_key ON items ({KEY_SQL})")
+
+
+@MIGRATIONS(name="0009_instrument_agenda")
+def _m0009_instrument_agenda(db: Database) -> None:
+    # The Unified Agenda's projected actions of each instrument (JSON list of [edition,
+    # action, date]), read by the outlook's forecast with the rest of its row.
+    db.table("instruments").add_column("projected", str)

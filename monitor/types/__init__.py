@@ -20,6 +20,7 @@ from .instruments import (  # noqa: F401
     Claim,
     Forecast,
     Instrument,
+    KeyPoint,
     Outlook,
     Step,
 )

@@ -58,6 +58,9 @@ class Instrument:
     since: str  # the date of the last change of state
     history: tuple[Step, ...]
     due: str | None = None  # the next comment deadline or effective date, when known
+    projected: tuple[tuple[str, str, str], ...] = ()  # the latest Unified Agenda edition's
+    # projected actions: (edition, action, "YYYY-MM" or "YYYY-MM-DD"), e.g. ("Fall 2025",
+    # "Final Action", "2026-07")
 
     @property
     def conflicts(self) -> tuple[Step, ...]:
@@ -86,3 +89,15 @@ class Outlook:
     direction_basis: tuple[str, ...]
     direction_rule: str
     forecast: tuple[Forecast, ...]
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """One line of the page's and the digest's Key points: an instrument that moved in the
+    period or takes a side, with a one-line summary from its own documents' text and the
+    dated evidence behind its state."""
+
+    instrument: Instrument
+    summary: str  # the first sentence of its own documents' summary, trimmed ("" if none)
+    evidence: tuple[Step, ...]  # its changes of state, then any conflicting evidence
+    moved: bool  # it changed state in the period

@@ -46,6 +46,10 @@ class Official:
     date_received: date | None = None
     date_completed: date | None = None
     decision: str | None = None
+    # reginfo.gov: one Unified Agenda entry (an edition's record of a RIN)
+    publication_id: str | None = None  # the edition's code: "202510"
+    edition: str | None = None  # "Fall 2025"
+    timetable: tuple[tuple[str, str], ...] = ()  # (action, "YYYY-MM-DD" or month "YYYY-MM")
     # congress.gov: one bill action
     bill: str | None = None  # "H.R. 8315"
     action_date: date | None = None
@@ -65,13 +69,13 @@ class Official:
 NONE = Official()
 _STRINGS = ("document_number", "type", "subtype", "action", "citation",
             "executive_order_number", "correction_of", "rin", "stage", "decision", "bill",
-            "action_text")
+            "action_text", "publication_id", "edition")
 _NOTES = ("executive_order_notes", "disposition_notes")
 _LISTS = ("agencies", "regulation_id_numbers", "docket_ids")
 _DAYS = ("publication_date", "signing_date", "effective_on", "comments_close_on",
          "date_received", "date_completed", "action_date")
 _RENAMED = {"documentType": "document_type"}
-FIELDS = frozenset((*_STRINGS, *_NOTES, *_LISTS, *_DAYS, "filed_at", *_RENAMED))
+FIELDS = frozenset((*_STRINGS, *_NOTES, *_LISTS, *_DAYS, "filed_at", "timetable", *_RENAMED))
 
 
 def official_of(extra: Mapping[str, Any]) -> Official:
@@ -100,6 +104,10 @@ def official_of(extra: Mapping[str, Any]) -> Official:
     filed = extra.get("filed_at")
     if isinstance(filed, str):
         found["filed_at"] = parse_date(filed)
+    rows = extra.get("timetable")
+    if isinstance(rows, list):
+        found["timetable"] = tuple((str(r.get("action") or ""), str(r.get("date") or ""))
+                                   for r in rows if isinstance(r, dict))
     return Official(**found)
 
 

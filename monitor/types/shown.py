@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .events import EventScore
-from .instruments import Instrument, Outlook
+from .instruments import Instrument, KeyPoint, Outlook
 from .stages import Entity
 
 
@@ -120,6 +120,9 @@ class Report:
     more_official: int = 0  # official actions not listed
     outlook: Outlook | None = None  # the answer: what is in force, pending, direction, forecast
     instruments: tuple[Instrument, ...] = ()  # every tracked instrument, latest change first
+    key_points: tuple[KeyPoint, ...] = ()  # instruments that moved or take a side, by instrument
+    badges: tuple[tuple[str, str], ...] = ()  # (item or event id, badge) where the authority
+    # alone would mislead: "interim final · in force, comments open until D", "final · ended"
 
 
 @dataclass(frozen=True)
