@@ -192,7 +192,8 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     basis = noise_basis(levels)
     labels = {t.id: t.label for t in debate.topics}
     topic_counts = Counter(t for s in signals for t in s.topics)
-    headline, short = what_moved(events, upcoming)
+    answer = instruments_of(db, debate.id, now, since, signals, events)
+    headline, short = what_moved(events, upcoming, dict(answer["badges"]))
     return Report(
         debate=debate.id, debate_title=debate.title, generated_at=now,
         since=start, until=now, noise_level=basis.level if basis else "quiet",
@@ -206,12 +207,14 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         noise=basis, headline=headline, headline_short=short,
         since_arg=since[:10] if since else "all",
         actors=tuple(actors(name) for name in SIDES),
-        **instruments_of(db, debate.id, now, since, signals, events))
+        **answer)
 
 
-def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
+def what_moved(events: list[EventRow], deadlines: list[Any],
+               badges: dict[str, str] | None = None) -> tuple[str, str]:
     """Return what moved in the period, as a sentence and as a subject's few words: its most
-    important event (by importance), with its kind, who acted and its noise."""
+    important event (by importance), with its kind, who acted, its authority (the badge its
+    instrument's state gives, when there is one) and its noise."""
     if not events:
         return "Nothing moved in this period.", "nothing new"
     top = events[0]
@@ -222,7 +225,9 @@ def what_moved(events: list[EventRow], deadlines: list[Any]) -> tuple[str, str]:
     more = f"; {brief.plural(others, 'other event')} in the period" if others else ""
     score = top.score
     kind = score.kind.replace("_", " ")
-    sentence = (f"What moved: {score.title}{who}, {kind}, {score.authority}, noise "
+    # a badge is "<what it is> · <its instrument's state>": the kind already says the first
+    authority = (badges or {}).get(score.event_id, score.authority).split(" · ")[-1]
+    sentence = (f"What moved: {score.title}{who}, {kind}, {authority}, noise "
                 f"{score.noise:.0f}, on {times.day(score.date)}{tail}{more}.")
     short = f"{' '.join(score.title.split())[:70]} ({kind}, noise {score.noise:.0f})"
     return sentence, short

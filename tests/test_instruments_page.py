@@ -193,3 +193,13 @@ def test_forecast_lists_are_cut_with_how_many_more(demo):
     page = BeautifulSoup(render.page_html(rep), "html.parser").find(id="forecast").get_text()
     assert f"Statement {n - 1}." in page and f"Statement {n}." not in page
     assert f"{15 - n} more: monitor outlook" in page and CAVEAT in page
+
+
+def test_what_moved_gives_the_instruments_state_not_the_bare_authority(demo):
+    db = store.open_db(demo / "monitor.db")
+    config = load_config(demo / "sources.yaml")
+    everything = report.build(db, config, None, datetime(2026, 7, 1, tzinfo=UTC))
+    assert everything.headline.startswith(
+        "What moved: Framework for Artificial Intelligence Diffusion")
+    # an interim final rule the agency no longer enforces is not "final"
+    assert "interim final rule, ended: not enforced 2025-05-13, noise" in everything.headline
