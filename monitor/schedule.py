@@ -135,8 +135,7 @@ class Daemon:
         now = self.now()
         if state is None or state.next_attempt is None:
             return now
-        when = datetime.fromisoformat(state.next_attempt)
-        return max(when, now) if source.cron is None else None
+        return max(state.next_attempt, now) if source.cron is None else None
 
     # --- jobs ---------------------------------------------------------------------------
 

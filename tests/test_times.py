@@ -173,11 +173,12 @@ def test_the_cli_prints_the_stored_text(clustered, tmp_path):
 
 def test_source_health_reads_back_datetimes(memdb):
     store.save_state(memdb, SourceState(
-        source_id="ok", status="ok", last_attempt="2024-09-20T11:00:00+00:00",
-        last_success="2024-09-20T11:00:00+00:00", next_attempt="2024-09-20T12:00:00+00:00"))
+        source_id="ok", status="ok", last_attempt=datetime(2024, 9, 20, 11, tzinfo=UTC),
+        last_success=datetime(2024, 9, 20, 11, tzinfo=UTC),
+        next_attempt=datetime(2024, 9, 20, 12, tzinfo=UTC)))
     store.save_state(memdb, SourceState(
-        source_id="down", status="failing", last_attempt="2024-09-20T11:00:00+00:00",
-        last_error="HTTP 503", error_count=4, next_attempt="2024-09-20T15:00:00+00:00"))
+        source_id="down", status="failing", last_attempt=datetime(2024, 9, 20, 11, tzinfo=UTC),
+        last_error="HTTP 503", error_count=4, next_attempt=datetime(2024, 9, 20, 15, tzinfo=UTC)))
     store.log_run(memdb, SourceRun(source_id="down", status="error", error="HTTP 503",
                                    started=datetime(2024, 9, 18, 6, 30, tzinfo=UTC)), 0)
     health = store.source_health(memdb)
@@ -199,3 +200,18 @@ def test_the_alert_log_reads_back_datetimes(memdb):
     assert logged.fired_at == datetime(2024, 9, 20, 12, tzinfo=UTC)
     assert logged.sent_at == logged.last_attempt == datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC)
     assert store.alerts.alert_log(memdb, "2024-09-21") == []
+
+
+def test_source_state_keeps_datetimes_and_stores_iso_text(memdb):
+    state = SourceState(source_id="s", status="failing", error_count=2,
+                        last_attempt=datetime(2024, 9, 20, 11, tzinfo=UTC),
+                        last_success=datetime(2024, 9, 19, 8, 30, tzinfo=UTC),
+                        next_attempt=datetime(2024, 9, 20, 11, 20, tzinfo=UTC))
+    store.save_state(memdb, state)
+    back = store.get_states(memdb)["s"]
+    assert back == state and back.next_attempt is not None and back.next_attempt.tzinfo
+    row = memdb.execute("SELECT last_attempt, last_success, next_attempt FROM source_state"
+                        ).fetchone()
+    assert row == ("2024-09-20T11:00:00+00:00", "2024-09-19T08:30:00+00:00",
+                   "2024-09-20T11:20:00+00:00")
+    assert store.get_states(memdb)["s"].last_attempt == datetime(2024, 9, 20, 11, tzinfo=UTC)

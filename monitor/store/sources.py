@@ -7,22 +7,30 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import SourceHealth, SourceRun, SourceState
+from ..types import SourceHealth, SourceRun, SourceState, times
 from .sql import fields, moment_or_none, write
+
+_STATE_TIMES = ("last_attempt", "last_success", "next_attempt")
 
 
 def get_states(db: Database) -> dict[str, SourceState]:
-    """Return the stored state of every source that has run, by source id."""
+    """Return the stored state of every source that has run, by source id, its times read
+    into aware datetimes."""
     names = SourceState.__dataclass_fields__
-    return {
-        row["source_id"]: SourceState(**{k: v for k, v in row.items() if k in names})
-        for row in db.table("source_state").rows
-    }
+    out = {}
+    for row in db.table("source_state").rows:
+        kept = {k: v for k, v in row.items() if k in names}
+        kept.update((k, moment_or_none(row[k])) for k in _STATE_TIMES)
+        out[row["source_id"]] = SourceState(**kept)
+    return out
 
 
 def save_state(db: Database, state: SourceState) -> None:
-    """Insert or replace a source's state (call inside a transaction)."""
-    write(db, "source_state", [fields(state)], conflict=("source_id",))
+    """Insert or replace a source's state (call inside a transaction); its times are stored
+    as ISO text."""
+    row = fields(state)
+    row.update((k, times.iso(row[k])) for k in _STATE_TIMES)
+    write(db, "source_state", [row], conflict=("source_id",))
 
 
 def source_health(db: Database) -> dict[str, SourceHealth]:
