@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from monitor import cluster, pipeline, report, store
+from monitor import alerts, cluster, pipeline, report, store
 from monitor.cli import cli
 from monitor.cli.show import event_json, signal_json
 from monitor.config import load_config
@@ -192,9 +192,10 @@ def test_source_health_reads_back_datetimes(memdb):
 
 def test_the_alert_log_reads_back_datetimes(memdb):
     alert = Alert(rule="r", target="desk.email", key="doc:1", kind="item", title="T",
-                  url="https://x.example/1", why="final", earliest="2024-09-11T08:00:00+00:00")
-    assert store.alerts.save_alerts(memdb, [alert], "2024-09-20T12:00:00+00:00") == 1
-    store.alerts.mark_sent(memdb, alert, "2024-09-20T12:00:05+00:00")
+                  url="https://x.example/1", why="final",
+                  earliest=datetime(2024, 9, 11, 8, tzinfo=UTC))
+    assert store.alerts.save_alerts(memdb, [alert], datetime(2024, 9, 20, 12, tzinfo=UTC)) == 1
+    store.alerts.mark_sent(memdb, alert, datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC))
     (logged,) = store.alerts.alert_log(memdb)
     assert logged.alert == alert and logged.status == "sent" and logged.attempts == 1
     assert logged.fired_at == datetime(2024, 9, 20, 12, tzinfo=UTC)
@@ -215,3 +216,26 @@ def test_source_state_keeps_datetimes_and_stores_iso_text(memdb):
     assert row == ("2024-09-20T11:00:00+00:00", "2024-09-19T08:30:00+00:00",
                    "2024-09-20T11:20:00+00:00")
     assert store.get_states(memdb)["s"].last_attempt == datetime(2024, 9, 20, 11, tzinfo=UTC)
+
+
+def test_alert_times_are_typed_and_formatted_only_at_the_edge(memdb):
+    moment = Alert(rule="r", target="t.webhook", key="doc:2", kind="item", title="T", url="",
+                   why="final", earliest=datetime(2025, 1, 10, 13, 45, tzinfo=UTC),
+                   publishes=date(2025, 1, 15))
+    changed = Alert(rule="m", target="t.webhook", key="instrument:eo:14110:ended:2025-01-20",
+                    kind="instrument", title="EO 14110: revoked", url="", why="ended",
+                    earliest=date(2025, 1, 20))
+    store.alerts.save_alerts(memdb, [moment, changed], datetime(2025, 1, 10, 14, tzinfo=UTC))
+    details = [json.loads(d) for (d,) in memdb.execute(
+        "SELECT detail FROM alert_log ORDER BY key")]
+    assert details == [{"earliest": "2025-01-10T13:45:00+00:00", "publishes": "2025-01-15"},
+                       {"earliest": "2025-01-20", "publishes": None}]
+    back = {r.alert.key: r.alert for r in store.alerts.alert_log(memdb)}
+    assert back == {"doc:2": moment, changed.key: changed}
+    assert isinstance(back["doc:2"].earliest, datetime)
+    assert type(back[changed.key].earliest) is date
+    assert alerts.message(moment)[1].splitlines()[3] == (
+        "When: first public 2025-01-10 13:45 UTC; on public inspection, publishes on 2025-01-15")
+    assert "first public 2025-01-20 UTC" in alerts.message(changed)[1]
+    body = alerts.webhook_body(moment)["alert"]
+    assert (body["earliest"], body["publishes"]) == ("2025-01-10T13:45:00+00:00", "2025-01-15")

@@ -162,7 +162,8 @@ def sources(ctx: Context, as_json: bool) -> None:
     if as_json:
         echo_json(json.dumps({"checked_at": times.iso(at),
                               "sources": [source_json(*r) for r in rows],
-                              "alert_targets": targets}, indent=2))
+                              "alert_targets": [{**t, "last_attempt": times.iso(t["last_attempt"])}
+                                                for t in targets]}, indent=2))
         return
     sources_table(rows)
     for t in targets:  # alert channels with alerts still owed (failed ones retry next run)

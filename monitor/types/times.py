@@ -32,6 +32,12 @@ def minute(value: datetime | None, empty: str = "") -> str:
     return empty if value is None else f"{value:%Y-%m-%d %H:%M}"
 
 
+def moment_or_day(value: date | datetime) -> str:
+    """Return ``minute`` of a datetime, ``day`` of a date: a time that may be known only to
+    the day (an instrument changed state on a date, an item was first public at a moment)."""
+    return minute(value) if isinstance(value, datetime) else day(value)
+
+
 def human_day(value: date | datetime) -> str:
     """Return the prose form of a day: ``March 27, 2024``."""
     return f"{value:%B} {value.day}, {value.year}"
