@@ -239,3 +239,26 @@ def test_alert_times_are_typed_and_formatted_only_at_the_edge(memdb):
     assert "first public 2025-01-20 UTC" in alerts.message(changed)[1]
     body = alerts.webhook_body(moment)["alert"]
     assert (body["earliest"], body["publishes"]) == ("2025-01-10T13:45:00+00:00", "2025-01-15")
+
+
+def test_backfill_windows_job_runs_and_fetch_log_read_back_typed(memdb):
+    run = SourceRun(source_id="fr", status="ok", started=datetime(2024, 9, 20, 6, tzinfo=UTC))
+    store.save_source_run(memdb, run, None, window=(date(2024, 1, 1), date(2024, 1, 9), "n"))
+    assert store.done_windows(memdb, "fr") == {(date(2024, 1, 1), date(2024, 1, 9))}
+    assert memdb.execute("SELECT start, end, done_at FROM backfill_windows").fetchone() == (
+        "2024-01-01", "2024-01-09", "2024-09-20T06:00:00+00:00")
+    (logged,) = store.get_fetch_log(memdb, "fr")
+    assert logged["started"] == datetime(2024, 9, 20, 6, tzinfo=UTC)
+    assert store.job_last_run(memdb, "digest") is None
+    store.save_job_run(memdb, "digest", datetime(2024, 9, 20, 7, 30, tzinfo=UTC), "done")
+    assert store.job_last_run(memdb, "digest") == datetime(2024, 9, 20, 7, 30, tzinfo=UTC)
+    assert memdb.execute("SELECT last_run FROM job_runs").fetchone() == (
+        "2024-09-20T07:30:00+00:00",)
+
+
+def test_log_lines_and_alert_times_have_one_formatter_each():
+    from monitor.types import times
+
+    assert times.zulu(datetime(2024, 9, 20, 7, 30, 5, tzinfo=UTC)) == "2024-09-20T07:30:05Z"
+    assert times.moment_or_day(datetime(2024, 9, 20, 7, 30, 5, tzinfo=UTC)) == "2024-09-20 07:30"
+    assert times.moment_or_day(date(2024, 9, 20)) == "2024-09-20"

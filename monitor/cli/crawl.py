@@ -155,7 +155,7 @@ def sources(ctx: Context, as_json: bool) -> None:
         db = ctx.db(create=False)
         states = store.source_health(db)
         counts = store.item_counts(db)
-        recent = store.item_counts(db, since=(at - timedelta(days=7)).isoformat())
+        recent = store.item_counts(db, since=at - timedelta(days=7))
         targets = store.alerts.target_health(db)
     rows = [(s, states.get(s.id), _status(s, states.get(s.id), at), counts.get(s.id, 0),
              recent.get(s.id, 0)) for s in config.sources]
