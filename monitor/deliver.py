@@ -86,7 +86,7 @@ def deliver_digest(db: Database, config: Config, since: str | None, *,
                                      render.digest_html(rep))
         mail.send(smtp, message, to, password)
         with store.transaction(db):
-            store.log_sent(db, debate.id, key, [s.id for s in rep.signals], now.isoformat(),
+            store.log_sent(db, debate.id, key, [s.id for s in rep.signals], now,
                            subject)
         logs.event(log, "digest", status="sent", items=len(rep.signals),
                    recipients=len(to))

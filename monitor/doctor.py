@@ -13,6 +13,7 @@ from .config import Config, load_config, missing_key, smtp_settings
 from .errors import MonitorError, SourceError
 from .fetch import fetch, make_client
 from .parse import parse, problems
+from .types import times
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def _alert_targets(db: store.Database) -> list[Check]:
         return []
     return [Check(f"alerts {h['target']}", "warn",
                   f"{h['failed']} alert(s) failed, {h['owed']} owed (retried on the next run); "
-                  f"last error at {h['last_attempt']}: {h['last_error']}")
+                  f"last error at {times.iso(h['last_attempt'])}: {h['last_error']}")
             for h in store.alerts.target_health(db) if h["failed"]]
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .safe import log_value
+from .types import times
 
 ROOT = "monitor"
 
@@ -17,7 +18,7 @@ class LogfmtFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": times.zulu(datetime.fromtimestamp(record.created, UTC)),
             "level": record.levelname.lower(),
             "event": record.getMessage(),
         }

@@ -135,8 +135,7 @@ class Daemon:
         now = self.now()
         if state is None or state.next_attempt is None:
             return now
-        when = datetime.fromisoformat(state.next_attempt)
-        return max(when, now) if source.cron is None else None
+        return max(state.next_attempt, now) if source.cron is None else None
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -166,7 +165,7 @@ class Daemon:
     def send_digest(self) -> None:
         """The scheduled digest: written to `out` and/or mailed, as configured."""
         self.runs[DIGEST_JOB] = self.runs.get(DIGEST_JOB, 0) + 1
-        store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "started")
+        store.save_job_run(self.db, DIGEST_JOB, self.now(), "started")
         s = self.settings
         since = parse_since(s.digest_since, self.now())
         result = deliver.deliver_digest(self.db, self.config, since, send=s.digest_send,
@@ -176,7 +175,7 @@ class Daemon:
             Path(s.digest_out).parent.mkdir(parents=True, exist_ok=True)
             Path(s.digest_out).write_text(deliver.render_digest(result.report, s.digest_format),
                                           encoding="utf-8")
-        store.save_job_run(self.db, DIGEST_JOB, self.now().isoformat(), "done")
+        store.save_job_run(self.db, DIGEST_JOB, self.now(), "done")
         pipeline.send_alerts(self.db, self.config, self.client)  # e.g. held past quiet hours
 
     def _on_event(self, event: JobExecutionEvent) -> None:
@@ -210,7 +209,7 @@ class Daemon:
         """Due when a scheduled time has passed since the last digest (or in the last day)."""
         last = store.job_last_run(self.db, DIGEST_JOB)
         now = self.now()
-        start = datetime.fromisoformat(last) if last else now - timedelta(days=1)
+        start = last or now - timedelta(days=1)
         nxt = trigger.get_next_fire_time(None, start.astimezone(trigger.timezone))
         return nxt is not None and nxt <= now
 

@@ -283,7 +283,7 @@ def test_rate_limit_holds_the_rest_for_a_later_run(setup):
                     kind="item", title="Public Briefing on Framework for AI Diffusion", url="",
                     why="authority final (at least proposed)")
     with database.conn:
-        store.alerts.save_alerts(database, [another], datetime.now(UTC).isoformat())
+        store.alerts.save_alerts(database, [another], datetime.now(UTC))
     config = load_config(sources)
     with make_client(config.settings) as client:
         done = send_alerts(database, config, client)

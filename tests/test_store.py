@@ -160,7 +160,7 @@ def test_event_membership_across_chunks(memdb):
                                              via="test") for i, e in enumerate(events)),
                 merges=(("e0001", "e0000", "test"), ("e0700", "e0001", "test")))
     with store.transaction(memdb):
-        store.save_plan(memdb, plan, "d", "2026-01-01T00:00:00+00:00")
+        store.save_plan(memdb, plan, "d", datetime(2026, 1, 1, tzinfo=UTC))
     got = store.event_membership(memdb, "d", events)
     assert sorted(got["e0000"]) == [("s:0", "member"), ("s:1", "member"), ("s:700", "member")]
     assert "e0700" not in got and "e0001" not in got

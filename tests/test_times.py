@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from monitor import cluster, pipeline, report, store
+from monitor import alerts, cluster, pipeline, report, store
 from monitor.cli import cli
 from monitor.cli.show import event_json, signal_json
 from monitor.config import load_config
@@ -173,11 +173,12 @@ def test_the_cli_prints_the_stored_text(clustered, tmp_path):
 
 def test_source_health_reads_back_datetimes(memdb):
     store.save_state(memdb, SourceState(
-        source_id="ok", status="ok", last_attempt="2024-09-20T11:00:00+00:00",
-        last_success="2024-09-20T11:00:00+00:00", next_attempt="2024-09-20T12:00:00+00:00"))
+        source_id="ok", status="ok", last_attempt=datetime(2024, 9, 20, 11, tzinfo=UTC),
+        last_success=datetime(2024, 9, 20, 11, tzinfo=UTC),
+        next_attempt=datetime(2024, 9, 20, 12, tzinfo=UTC)))
     store.save_state(memdb, SourceState(
-        source_id="down", status="failing", last_attempt="2024-09-20T11:00:00+00:00",
-        last_error="HTTP 503", error_count=4, next_attempt="2024-09-20T15:00:00+00:00"))
+        source_id="down", status="failing", last_attempt=datetime(2024, 9, 20, 11, tzinfo=UTC),
+        last_error="HTTP 503", error_count=4, next_attempt=datetime(2024, 9, 20, 15, tzinfo=UTC)))
     store.log_run(memdb, SourceRun(source_id="down", status="error", error="HTTP 503",
                                    started=datetime(2024, 9, 18, 6, 30, tzinfo=UTC)), 0)
     health = store.source_health(memdb)
@@ -191,11 +192,73 @@ def test_source_health_reads_back_datetimes(memdb):
 
 def test_the_alert_log_reads_back_datetimes(memdb):
     alert = Alert(rule="r", target="desk.email", key="doc:1", kind="item", title="T",
-                  url="https://x.example/1", why="final", earliest="2024-09-11T08:00:00+00:00")
-    assert store.alerts.save_alerts(memdb, [alert], "2024-09-20T12:00:00+00:00") == 1
-    store.alerts.mark_sent(memdb, alert, "2024-09-20T12:00:05+00:00")
+                  url="https://x.example/1", why="final",
+                  earliest=datetime(2024, 9, 11, 8, tzinfo=UTC))
+    assert store.alerts.save_alerts(memdb, [alert], datetime(2024, 9, 20, 12, tzinfo=UTC)) == 1
+    store.alerts.mark_sent(memdb, alert, datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC))
     (logged,) = store.alerts.alert_log(memdb)
     assert logged.alert == alert and logged.status == "sent" and logged.attempts == 1
     assert logged.fired_at == datetime(2024, 9, 20, 12, tzinfo=UTC)
     assert logged.sent_at == logged.last_attempt == datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC)
     assert store.alerts.alert_log(memdb, "2024-09-21") == []
+
+
+def test_source_state_keeps_datetimes_and_stores_iso_text(memdb):
+    state = SourceState(source_id="s", status="failing", error_count=2,
+                        last_attempt=datetime(2024, 9, 20, 11, tzinfo=UTC),
+                        last_success=datetime(2024, 9, 19, 8, 30, tzinfo=UTC),
+                        next_attempt=datetime(2024, 9, 20, 11, 20, tzinfo=UTC))
+    store.save_state(memdb, state)
+    back = store.get_states(memdb)["s"]
+    assert back == state and back.next_attempt is not None and back.next_attempt.tzinfo
+    row = memdb.execute("SELECT last_attempt, last_success, next_attempt FROM source_state"
+                        ).fetchone()
+    assert row == ("2024-09-20T11:00:00+00:00", "2024-09-19T08:30:00+00:00",
+                   "2024-09-20T11:20:00+00:00")
+    assert store.get_states(memdb)["s"].last_attempt == datetime(2024, 9, 20, 11, tzinfo=UTC)
+
+
+def test_alert_times_are_typed_and_formatted_only_at_the_edge(memdb):
+    moment = Alert(rule="r", target="t.webhook", key="doc:2", kind="item", title="T", url="",
+                   why="final", earliest=datetime(2025, 1, 10, 13, 45, tzinfo=UTC),
+                   publishes=date(2025, 1, 15))
+    changed = Alert(rule="m", target="t.webhook", key="instrument:eo:14110:ended:2025-01-20",
+                    kind="instrument", title="EO 14110: revoked", url="", why="ended",
+                    earliest=date(2025, 1, 20))
+    store.alerts.save_alerts(memdb, [moment, changed], datetime(2025, 1, 10, 14, tzinfo=UTC))
+    details = [json.loads(d) for (d,) in memdb.execute(
+        "SELECT detail FROM alert_log ORDER BY key")]
+    assert details == [{"earliest": "2025-01-10T13:45:00+00:00", "publishes": "2025-01-15"},
+                       {"earliest": "2025-01-20", "publishes": None}]
+    back = {r.alert.key: r.alert for r in store.alerts.alert_log(memdb)}
+    assert back == {"doc:2": moment, changed.key: changed}
+    assert isinstance(back["doc:2"].earliest, datetime)
+    assert type(back[changed.key].earliest) is date
+    assert alerts.message(moment)[1].splitlines()[3] == (
+        "When: first public 2025-01-10 13:45 UTC; on public inspection, publishes on 2025-01-15")
+    assert "first public 2025-01-20 UTC" in alerts.message(changed)[1]
+    body = alerts.webhook_body(moment)["alert"]
+    assert (body["earliest"], body["publishes"]) == ("2025-01-10T13:45:00+00:00", "2025-01-15")
+
+
+def test_backfill_windows_job_runs_and_fetch_log_read_back_typed(memdb):
+    run = SourceRun(source_id="fr", status="ok", started=datetime(2024, 9, 20, 6, tzinfo=UTC))
+    store.save_source_run(memdb, run, None, window=(date(2024, 1, 1), date(2024, 1, 9), "n"))
+    assert store.done_windows(memdb, "fr") == {(date(2024, 1, 1), date(2024, 1, 9))}
+    assert memdb.execute("SELECT start, end, done_at FROM backfill_windows").fetchone() == (
+        "2024-01-01", "2024-01-09", "2024-09-20T06:00:00+00:00")
+    (logged,) = store.get_fetch_log(memdb, "fr")
+    assert logged["started"] == datetime(2024, 9, 20, 6, tzinfo=UTC)
+    assert store.job_last_run(memdb, "digest") is None
+    store.save_job_run(memdb, "digest", datetime(2024, 9, 20, 7, 30, tzinfo=UTC), "done")
+    assert store.job_last_run(memdb, "digest") == datetime(2024, 9, 20, 7, 30, tzinfo=UTC)
+    assert memdb.execute("SELECT last_run FROM job_runs").fetchone() == (
+        "2024-09-20T07:30:00+00:00",)
+
+
+def test_log_lines_and_alert_times_have_one_formatter_each():
+    from monitor.types import times
+
+    assert times.zulu(datetime(2024, 9, 20, 7, 30, 5, tzinfo=UTC)) == "2024-09-20T07:30:05Z"
+    assert times.moment_or_day(datetime(2024, 9, 20, 7, 30, 5, tzinfo=UTC)) == "2024-09-20 07:30"
+    assert times.moment_or_day(date(2024, 9, 20)) == "2024-09-20"

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import safe
-from ..types import AUTHORITIES, LEVEL_ORDER, Alert, AlertRule, AlertSettings, Arrival
+from ..types import AUTHORITIES, LEVEL_ORDER, Alert, AlertRule, AlertSettings, Arrival, times
 
 __all__ = ["evaluate", "matches", "message", "quiet_until", "sample", "webhook_body"]
 
@@ -105,9 +105,9 @@ def quiet_until(settings: AlertSettings, now: datetime) -> datetime | None:
 def _when(alert: Alert) -> str:
     parts = []
     if alert.earliest:
-        parts.append(f"first public {alert.earliest[:16].replace('T', ' ')} UTC")
+        parts.append(f"first public {times.moment_or_day(alert.earliest)} UTC")
     if alert.publishes:
-        parts.append(f"on public inspection, publishes on {alert.publishes[:10]}")
+        parts.append(f"on public inspection, publishes on {times.day(alert.publishes)}")
     return "; ".join(parts)
 
 
@@ -134,8 +134,8 @@ def webhook_body(alert: Alert) -> dict[str, object]:
         text += f"\n{safe.slack(_when(alert))}"
     return {"text": text, "alert": {
         "rule": alert.rule, "kind": alert.kind, "key": alert.key, "title": alert.title,
-        "url": link, "why": alert.why, "earliest": alert.earliest,
-        "publishes": alert.publishes}}
+        "url": link, "why": alert.why, "earliest": times.iso(alert.earliest),
+        "publishes": times.iso(alert.publishes)}}
 
 
 def sample(settings: AlertSettings, rule_id: str, now: datetime) -> list[Alert]:
@@ -144,8 +144,7 @@ def sample(settings: AlertSettings, rule_id: str, now: datetime) -> list[Alert]:
     rule = settings.rule(rule_id)
     if rule is None:
         return []
-    stamp = now.isoformat()
-    return [Alert(rule=rule.id, target=t, key=f"test:{stamp}", kind=rule.kind,
+    return [Alert(rule=rule.id, target=t, key=f"test:{times.iso(now)}", kind=rule.kind,
                   title=f"Test alert of rule {rule.id}", url="",
-                  why="a test sent by `monitor alerts --test`", earliest=stamp)
+                  why="a test sent by `monitor alerts --test`", earliest=now)
             for t in rule.to]

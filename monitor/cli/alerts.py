@@ -56,7 +56,7 @@ def alerts(ctx: Context, since: str, as_json: bool, test_rule: str | None) -> in
         echo(f"    {a.title}")
         echo(f"    why: {a.why}; {a.key}")
         if a.publishes:
-            echo(f"    on public inspection, publishes on {a.publishes}")
+            echo(f"    on public inspection, publishes on {times.iso(a.publishes)}")
     return EXIT_OK
 
 
@@ -67,7 +67,7 @@ def logged_json(r: LoggedAlert) -> dict[str, object]:
             "url": a.url, "why": a.why, "fired_at": times.iso(r.fired_at), "status": r.status,
             "attempts": r.attempts, "last_attempt": times.iso(r.last_attempt),
             "last_error": r.last_error, "sent_at": times.iso(r.sent_at),
-            "earliest": a.earliest, "publishes": a.publishes}
+            "earliest": times.iso(a.earliest), "publishes": times.iso(a.publishes)}
 
 
 def _test(ctx: Context, rule: str, as_json: bool) -> int:

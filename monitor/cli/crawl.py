@@ -155,14 +155,15 @@ def sources(ctx: Context, as_json: bool) -> None:
         db = ctx.db(create=False)
         states = store.source_health(db)
         counts = store.item_counts(db)
-        recent = store.item_counts(db, since=(at - timedelta(days=7)).isoformat())
+        recent = store.item_counts(db, since=at - timedelta(days=7))
         targets = store.alerts.target_health(db)
     rows = [(s, states.get(s.id), _status(s, states.get(s.id), at), counts.get(s.id, 0),
              recent.get(s.id, 0)) for s in config.sources]
     if as_json:
         echo_json(json.dumps({"checked_at": times.iso(at),
                               "sources": [source_json(*r) for r in rows],
-                              "alert_targets": targets}, indent=2))
+                              "alert_targets": [{**t, "last_attempt": times.iso(t["last_attempt"])}
+                                                for t in targets]}, indent=2))
         return
     sources_table(rows)
     for t in targets:  # alert channels with alerts still owed (failed ones retry next run)

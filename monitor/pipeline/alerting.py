@@ -46,7 +46,7 @@ class AlertPass:
     sent: int
     failed: int
     held: int  # owed and not sent: quiet hours, the rate limit, or a target that failed
-    quiet_until: str | None = None
+    quiet_until: datetime | None = None
     errors: tuple[str, ...] = ()
 
 
@@ -57,20 +57,19 @@ def arrivals(db: Database, config: Config, settings: AlertSettings, now: datetim
     debate = config.debate
     assert debate is not None
     oldest = now - timedelta(seconds=settings.max_age)
-    since = oldest.isoformat()
     kinds = {r.kind for r in settings.rules}
     found: list[Arrival] = []
     if "item" in kinds:
-        found += alert_store.item_arrivals(db, debate.id, since)
+        found += alert_store.item_arrivals(db, debate.id, oldest)
     if "event" in kinds:
         for eid, score in sorted(store.latest_scores(db, debate.id).items()):
             if score.last_seen >= oldest:
                 found.append(Arrival(
                     key=f"event:{eid}", kind="event", title=score.title,
                     authority=score.authority, topics=score.topics, noise=score.noise,
-                    earliest=iso(score.first_seen)))
+                    earliest=score.first_seen))
     if "instrument" in kinds:
-        found += alert_store.instrument_arrivals(db, debate.id, since)
+        found += alert_store.instrument_arrivals(db, debate.id, oldest)
     if "level" in kinds:
         history = oldest - timedelta(days=60)
         for day in noise_levels(store.noise_days(db, debate.id, history)):
@@ -121,18 +120,17 @@ def send_alerts(db: Database, config: Config, client: httpx.Client,
     if settings is None or config.debate is None:
         return AlertPass(0, 0, 0, 0)
     now = now or utcnow()
-    stamp = now.isoformat()
     fired = [c for a in alerts.evaluate(settings, arrivals(db, config, settings, now))
              for c in channels(a, settings)]
     with store.transaction(db):
-        new = alert_store.save_alerts(db, fired, stamp)
+        new = alert_store.save_alerts(db, fired, now)
     owed = alert_store.owed_alerts(db)
     ends = alerts.quiet_until(settings, now)
     if ends is not None:
         if owed:
-            logs.event(log, "alerts", status="held", owed=len(owed), until=ends.isoformat())
-        return AlertPass(new, 0, 0, len(owed), ends.isoformat())
-    hour_ago = (now - timedelta(hours=1)).isoformat()
+            logs.event(log, "alerts", status="held", owed=len(owed), until=iso(ends))
+        return AlertPass(new, 0, 0, len(owed), ends)
+    hour_ago = now - timedelta(hours=1)
     budget: dict[str, int] = {}
     broken: set[str] = set()
     sent = failed = 0
@@ -152,14 +150,14 @@ def send_alerts(db: Database, config: Config, client: httpx.Client,
             broken.add(alert.target)
             errors.append(f"{alert.target}: {e}")
             with store.transaction(db):
-                alert_store.mark_failed(db, alert, stamp, str(e))
+                alert_store.mark_failed(db, alert, now, str(e))
             logs.event(log, "alert", status="failed", target=alert.target, key=alert.key,
                        error=str(e))
             continue
         sent += 1
         budget[alert.target] -= 1
         with store.transaction(db):
-            alert_store.mark_sent(db, alert, stamp)
+            alert_store.mark_sent(db, alert, now)
         logs.event(log, "alert", status="sent", target=alert.target, key=alert.key,
                    rule=alert.rule)
     return AlertPass(new, sent, failed, len(owed) - sent, None, tuple(errors))

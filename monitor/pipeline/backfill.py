@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .. import store
 from ..config import Settings
 from ..fetch import Sleep
-from ..types import Source, SourceRun
+from ..types import Source, SourceRun, times
 from .crawl import OnResult, Parser, collect
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
@@ -39,13 +39,13 @@ def month_windows(since: date, until: date) -> list[tuple[date, date]]:
     return out
 
 
-def covered(start: date, end: date, done: set[tuple[str, str]]) -> bool:
+def covered(start: date, end: date, done: set[tuple[date, date]]) -> bool:
     """Return True when the stored windows together cover start..end."""
     cursor = start
     for s, e in sorted(done):
-        if date.fromisoformat(s) > cursor:
+        if s > cursor:
             break
-        cursor = max(cursor, date.fromisoformat(e) + timedelta(days=1))
+        cursor = max(cursor, e + timedelta(days=1))
         if cursor > end:
             return True
     return cursor > end
@@ -55,8 +55,8 @@ def window_params(source: Source, start: date, end: date) -> tuple[tuple[str, st
     """Return the source's query with its publication-date conditions set to start..end."""
     kept = tuple((k, v) for k, v in source.query
                  if not k.startswith("conditions[publication_date]"))
-    return kept + (("conditions[publication_date][gte]", start.isoformat()),
-                   ("conditions[publication_date][lte]", end.isoformat()))
+    return kept + (("conditions[publication_date][gte]", times.day(start)),
+                   ("conditions[publication_date][lte]", times.day(end)))
 
 
 def backfill_source(db: Database, settings: Settings, client: httpx.Client, source: Source,
@@ -73,7 +73,6 @@ def backfill_source(db: Database, settings: Settings, client: httpx.Client, sour
     runs: list[SourceRun] = []
     while windows:
         start, end = windows.popleft()
-        key = (start.isoformat(), end.isoformat())
         if covered(start, end, done):
             continue
         got = collect(client, source, None, wide, params=window_params(source, start, end),
@@ -83,7 +82,7 @@ def backfill_source(db: Database, settings: Settings, client: httpx.Client, sour
             middle = start + (end - start) // 2
             windows.extendleft([(middle + timedelta(days=1), end), (start, middle)])
             continue
-        note = f"window {key[0]}..{key[1]}: {got.run.items_seen} items"
+        note = f"window {times.day(start)}..{times.day(end)}: {got.run.items_seen} items"
         if full:
             note += f" (the API reports {got.total}: only the first {reach} are reachable)"
         unreachable = got.run.status == "error" and got.run.http_status is None
@@ -96,7 +95,7 @@ def backfill_source(db: Database, settings: Settings, client: httpx.Client, sour
         # leaves the source's schedule and validators alone.
         finished = got.run.status == "ok" and end < today
         new = store.save_source_run(db, got.run, None, got.items,
-                                    window=(*key, note) if finished else None)
+                                    window=(start, end, note) if finished else None)
         stored = replace(got.run, items_new=len(new))
         runs.append(stored)
         if on_result:

@@ -61,4 +61,4 @@ def share_judgements(db: Database, debate: str, everything: bool = False,
     groups, last = copy_groups(db, debate, after)
     changes = [c for group in groups for c in shared(group)]
     with store.transaction(db):
-        return save_copy_judgements(db, changes, (now or utcnow()).isoformat(), debate, last)
+        return save_copy_judgements(db, changes, now or utcnow(), debate, last)

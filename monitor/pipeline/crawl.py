@@ -61,7 +61,7 @@ def due_sources(config: Config, states: dict[str, SourceState], only: Sequence[s
             continue
         state = states.get(source.id)
         if not (force or source.id in named) and state and state.next_attempt:
-            when = datetime.fromisoformat(state.next_attempt)
+            when = state.next_attempt
             if when > now:
                 why = "backing off after errors" if state.status == "failing" else "not due"
                 skipped.append(_skip(source, f"{why} until {when:%Y-%m-%d %H:%M} UTC", now))
@@ -175,7 +175,7 @@ def next_state(source: Source, state: SourceState | None, got: Collected, settin
                now: datetime) -> SourceState:
     """Return the source's state after a run: validators, error count and next attempt."""
     prev = state or SourceState(source_id=source.id)
-    stamp = now.isoformat()
+    stamp = now
     run = got.run
     if run.status == "error":
         count = prev.error_count + 1
@@ -183,14 +183,14 @@ def next_state(source: Source, state: SourceState | None, got: Collected, settin
         delay = max(delay, got.retry_after or 0)
         return replace(prev, status="failing", last_attempt=stamp, last_error=run.error,
                        error_count=count, last_http_status=run.http_status,
-                       next_attempt=(now + timedelta(seconds=delay)).isoformat())
+                       next_attempt=now + timedelta(seconds=delay))
     etag, modified = prev.etag, prev.last_modified
     if run.status == "ok":  # a partial run keeps no validators, so the next run reads all
         etag, modified = got.etag, got.last_modified
     return replace(prev, status="ok", last_attempt=stamp, last_success=stamp, last_error=None,
                    error_count=0, last_http_status=run.http_status, etag=etag,
                    last_modified=modified,
-                   next_attempt=(now + timedelta(seconds=source.interval)).isoformat())
+                   next_attempt=now + timedelta(seconds=source.interval))
 
 
 # --- many sources: threads fetch, this thread stores -------------------------------------

@@ -43,9 +43,8 @@ def build_timeline(db: Database, config: Config, now: datetime | None = None
     with _collector_paused():
         plan, built = _place(db, debate.id, build)
     with store.transaction(db):
-        stamp = now.isoformat()
         if plan is not None:
-            store.save_plan(db, plan, debate.id, stamp)
+            store.save_plan(db, plan, debate.id, now)
         previous = store.latest_scores(db, debate.id)
         recent = now - timedelta(days=RESCORE_DAYS)
         touched = {a.event_id for a in plan.assignments} if plan else set()

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from sqlite_utils import Database
 
 from ..errors import StorageError
-from ..types import Item, Signal, SourceRun, SourceState
+from ..types import Item, Signal, SourceRun, SourceState, times
 from . import alerts, events, instruments, outputs
 from .db import (
     integrity_check,
@@ -80,16 +81,17 @@ def save_source_run(
     run: SourceRun,
     state: SourceState | None,
     items: Sequence[Item] = (),
-    window: tuple[str, str, str | None] | None = None,
+    window: tuple[date, date, str | None] | None = None,
     signals_for: SignalsFor | None = None,
 ) -> list[Item]:
     """Store one source's run (items, state, fetch-log row) in one transaction; return new items.
 
     ``state`` None leaves the source's state as it is (a backfill window). ``signals_for``
     classifies the new items so their signals are stored in the same transaction.
-    ``window`` = (start, end, note) marks a backfill window done in the same transaction.
+    ``window`` = (first day, last day, note) marks a backfill window done in the same
+    transaction.
     """
-    at = run.started.isoformat()
+    at = times.iso(run.started)
     try:
         with db.atomic():
             new = save_items(db, items, at) if items else []
@@ -99,7 +101,7 @@ def save_source_run(
                 save_state(db, state)
             log_run(db, run, len(new))
             if window is not None:
-                save_window(db, run.source_id, window, len(items), at)
+                save_window(db, run.source_id, window, len(items), run.started)
     except sqlite3.DatabaseError as e:
         raise StorageError(f"cannot store the run of {run.source_id}: {e}") from e
     return new

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from ..types import Item, Signal
+from ..types.times import iso
 from .items import item_from_row
 from .signals import save_signals, signal_from_row
 from .sql import dumps, in_chunks, write
@@ -77,10 +79,11 @@ def judgement(signal: Signal) -> dict[str, Any]:
 
 
 def save_copy_judgements(db: Database, changes: Sequence[tuple[Signal, Signal, str]],
-                         at: str, debate: str, mark: int) -> int:
+                         when: datetime, debate: str, mark: int) -> int:
     """Store each (before, after, copy of) change: the new signal, and a log row saying which
     copy it was taken from; and the items rowid judged up to. Return how many changes
     (call inside a transaction)."""
+    at = iso(when)
     db.execute("INSERT OR REPLACE INTO pipeline_marks (name, value) VALUES (?, ?)",
                [MARK + debate, str(mark)])
     if not changes:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..types import EventDetail, EventScore, Item, Plan, Signal
+from ..types.times import iso
 from .event_merges import live_event, merged_into, merges
 from .items import item_from_row
 from .signals import signal_from_row
@@ -84,8 +85,9 @@ def members_near(db: Database, debate: str, keys: Iterable[tuple[str, str]], sta
     return list(found.values())
 
 
-def save_plan(db: Database, plan: Plan, debate: str, at: str) -> None:
+def save_plan(db: Database, plan: Plan, debate: str, when: datetime) -> None:
     """Append a clustering plan: new events, memberships and merges (call in a transaction)."""
+    at = iso(when)
     if plan.new_events:
         db.table("events").insert_all(
             ({"id": eid, "debate": debate, "created_at": at, "anchor_item": anchor}

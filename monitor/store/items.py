@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from ..errors import StorageError
 from ..types import Item
+from ..types.times import iso
 from .sql import dumps, fields, in_chunks, write
 
 
@@ -83,13 +85,13 @@ def count_items(db: Database, source_id: str | None = None) -> int:
     return int(db.execute("SELECT count(*) FROM items").fetchone()[0])
 
 
-def item_counts(db: Database, since: str | None = None) -> dict[str, int]:
+def item_counts(db: Database, since: datetime | None = None) -> dict[str, int]:
     """Return stored item counts per source (fetched since ``since`` when given)."""
     sql = "SELECT source_id, count(*) FROM items"
     args: list[Any] = []
     if since:
         sql += " WHERE fetched_at >= ?"
-        args.append(since)
+        args.append(iso(since))
     return {r[0]: r[1] for r in db.execute(sql + " GROUP BY source_id", args).fetchall()}
 
 

@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from ..config import ENTITY_KINDS
 from ..errors import StorageError
 from ..types import AUTHORITIES, Deadline, Entity, SignalRow
+from ..types.times import iso
 from .event_merges import live_event, merges
 from .sql import day, in_chunks, moment_or_none
 
@@ -248,9 +249,9 @@ def already_sent(db: Database, debate: str, recipients: str, item_ids: Iterable[
     return found
 
 
-def log_sent(db: Database, debate: str, recipients: str, item_ids: Iterable[str], at: str,
-             subject: str) -> None:
+def log_sent(db: Database, debate: str, recipients: str, item_ids: Iterable[str],
+             at: datetime, subject: str) -> None:
     """Record that the items were mailed to the recipient list."""
     db.table("digest_log").insert_all(
-        ({"recipients": recipients, "item_id": i, "debate": debate, "sent_at": at,
+        ({"recipients": recipients, "item_id": i, "debate": debate, "sent_at": iso(at),
           "subject": subject} for i in item_ids), ignore=True, batch_size=500)

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import SourceHealth, SourceRun, SourceState
-from .sql import fields, moment_or_none, write
+from ..types import SourceHealth, SourceRun, SourceState, times
+from .sql import day, fields, moment, moment_or_none, write
+
+_STATE_TIMES = ("last_attempt", "last_success", "next_attempt")
 
 
 def get_states(db: Database) -> dict[str, SourceState]:
-    """Return the stored state of every source that has run, by source id."""
+    """Return the stored state of every source that has run, by source id, its times read
+    into aware datetimes."""
     names = SourceState.__dataclass_fields__
-    return {
-        row["source_id"]: SourceState(**{k: v for k, v in row.items() if k in names})
-        for row in db.table("source_state").rows
-    }
+    out = {}
+    for row in db.table("source_state").rows:
+        kept = {k: v for k, v in row.items() if k in names}
+        kept.update((k, moment_or_none(row[k])) for k in _STATE_TIMES)
+        out[row["source_id"]] = SourceState(**kept)
+    return out
 
 
 def save_state(db: Database, state: SourceState) -> None:
-    """Insert or replace a source's state (call inside a transaction)."""
-    write(db, "source_state", [fields(state)], conflict=("source_id",))
+    """Insert or replace a source's state (call inside a transaction); its times are stored
+    as ISO text."""
+    row = fields(state)
+    row.update((k, times.iso(row[k])) for k in _STATE_TIMES)
+    write(db, "source_state", [row], conflict=("source_id",))
 
 
 def source_health(db: Database) -> dict[str, SourceHealth]:
@@ -53,42 +61,46 @@ def first_error(db: Database, source_id: str) -> datetime | None:
 
 def get_fetch_log(db: Database, source_id: str | None = None, limit: int = 50
                   ) -> list[dict[str, Any]]:
-    """Return the newest fetch-log rows, optionally for one source."""
+    """Return the newest fetch-log rows, optionally for one source (``started`` an aware
+    datetime)."""
     where, args = ("source_id = ?", [source_id]) if source_id else (None, [])
-    return list(db.table("fetch_log").rows_where(where, args, order_by="id desc", limit=limit))
+    return [{**r, "started": moment(r["started"])} for r in
+            db.table("fetch_log").rows_where(where, args, order_by="id desc", limit=limit)]
 
 
 def log_run(db: Database, run: SourceRun, items_new: int) -> None:
     """Append a source's run to the fetch log (call inside a transaction)."""
     log = fields(run)
-    log["started"] = run.started.isoformat()
+    log["started"] = times.iso(run.started)
     log["items_new"] = items_new
     log["notes"] = "\n".join(run.notes) or None
     write(db, "fetch_log", [log])
 
 
-def done_windows(db: Database, source_id: str) -> set[tuple[str, str]]:
-    """Return the backfill windows of a source already stored."""
-    return {(r["start"], r["end"]) for r in
+def done_windows(db: Database, source_id: str) -> set[tuple[date, date]]:
+    """Return the backfill windows (first day, last day) of a source already stored."""
+    return {(day(r["start"]), day(r["end"])) for r in
             db.table("backfill_windows").rows_where("source_id = ?", [source_id])}
 
 
-def save_window(db: Database, source_id: str, window: tuple[str, str, str | None], items: int,
-                done_at: str) -> None:
-    """Mark a backfill window = (start, end, note) done (call inside a transaction)."""
+def save_window(db: Database, source_id: str, window: tuple[date, date, str | None], items: int,
+                done_at: datetime) -> None:
+    """Mark a backfill window = (first day, last day, note) done (call inside a
+    transaction)."""
     db.table("backfill_windows").upsert({
-        "source_id": source_id, "start": window[0], "end": window[1], "items": items,
-        "done_at": done_at, "note": window[2],
+        "source_id": source_id, "start": times.iso(window[0]), "end": times.iso(window[1]),
+        "items": items, "done_at": times.iso(done_at), "note": window[2],
     }, pk=("source_id", "start", "end"))
 
 
-def job_last_run(db: Database, job: str) -> str | None:
-    """Return when a daemon job last ran (ISO UTC), or None."""
+def job_last_run(db: Database, job: str) -> datetime | None:
+    """Return when a daemon job last ran (aware, UTC), or None."""
     row = db.execute("SELECT last_run FROM job_runs WHERE job = ?", [job]).fetchone()
-    return row[0] if row else None
+    return moment_or_none(row[0]) if row else None
 
 
-def save_job_run(db: Database, job: str, at: str, status: str) -> None:
+def save_job_run(db: Database, job: str, at: datetime, status: str) -> None:
     """Record a daemon job's run."""
     with db.atomic():
-        db.table("job_runs").upsert({"job": job, "last_run": at, "status": status}, pk="job")
+        db.table("job_runs").upsert({"job": job, "last_run": times.iso(at), "status": status},
+                                    pk="job")

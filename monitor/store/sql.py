@@ -38,6 +38,14 @@ def day(text: str) -> date:
     return date.fromisoformat(text[:10])
 
 
+def moment_or_day(text: str | None) -> datetime | date | None:
+    """Return a stored time that is a moment or only a day: ``day`` for ``YYYY-MM-DD``
+    text, ``moment`` for a date-time; None for NULL or empty text."""
+    if not text:
+        return None
+    return day(text) if len(text) == 10 else moment(text)
+
+
 def dumps(value: Any) -> str:
     """Return ``value`` as the JSON text a column stores: keys sorted, non-ASCII kept."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)

@@ -5,7 +5,7 @@ holds it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 LEVEL_ORDER = ("quiet", "normal", "elevated", "loud", "surge")  # the debate's Noise Levels
 
@@ -85,9 +85,10 @@ class Arrival:
     topics: tuple[str, ...] = ()
     noise: float | None = None
     level: str | None = None
-    earliest: str | None = None  # ISO UTC: first publicly knowable
+    earliest: datetime | date | None = None  # first publicly knowable (aware, UTC); an
+    # instrument's change of state: its date
     state: str | None = None  # an instrument's new life-cycle state
-    publishes: str | None = None  # on public inspection: the scheduled publication date
+    publishes: date | None = None  # on public inspection: the scheduled publication date
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ class Alert:
     title: str
     url: str
     why: str
-    earliest: str | None = None
-    publishes: str | None = None
+    earliest: datetime | date | None = None  # as in Arrival
+    publishes: date | None = None
 
 
 @dataclass(frozen=True)

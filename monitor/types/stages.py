@@ -45,11 +45,11 @@ class SourceState:
     etag: str | None = None
     last_modified: str | None = None
     status: str = "new"  # new | ok | failing
-    last_attempt: str | None = None
-    last_success: str | None = None
+    last_attempt: datetime | None = None  # aware, UTC
+    last_success: datetime | None = None
     last_error: str | None = None
     error_count: int = 0
-    next_attempt: str | None = None
+    next_attempt: datetime | None = None
     last_http_status: int | None = None
 
 

@@ -5,8 +5,15 @@ aware UTC ``datetime`` and ``date`` objects; text is made from them only at the 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 
 NEVER = datetime.min.replace(tzinfo=UTC)  # sorts before every moment: an undated row's key
+
+
+@overload
+def iso(value: date | datetime) -> str: ...
+@overload
+def iso(value: date | datetime | None) -> str | None: ...
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -30,6 +37,17 @@ def day(value: date | datetime | str | None) -> str:
 def minute(value: datetime | None, empty: str = "") -> str:
     """Return ``YYYY-MM-DD HH:MM``, the human form of a moment in tables (UTC)."""
     return empty if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def moment_or_day(value: date | datetime) -> str:
+    """Return ``minute`` of a datetime, ``day`` of a date: a time that may be known only to
+    the day (an instrument changed state on a date, an item was first public at a moment)."""
+    return minute(value) if isinstance(value, datetime) else day(value)
+
+
+def zulu(value: datetime) -> str:
+    """Return ``2024-01-29T08:45:00Z``: a log line's time (UTC, to the second)."""
+    return f"{value.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def human_day(value: date | datetime) -> str:
