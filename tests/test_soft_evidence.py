@@ -161,3 +161,33 @@ def test_train_command_writes_weights_that_eval_uses(tmp_path):
     result = runner.invoke(cli, [*base, "eval", str(labels), "--json"])
     assert result.exit_code == 0, result.output
     assert ".w" in json.loads(result.output)["version"]
+
+
+# Real titles and FR `action` texts: NTIA's open-weights RFC (2024-03763) and the AI
+# Diffusion rule (2025-00636).
+@pytest.mark.parametrize(("title", "action", "stance"), [
+    ("Dual Use Foundation Artificial Intelligence Models With Widely Available Model Weights",
+     "Notice; request for comment.", "neutral"),
+    ("Framework for Artificial Intelligence Diffusion",
+     "Interim final rule; request for comments.", "restrict"),
+])
+def test_a_relevant_official_document_is_read_by_its_action(title, action, stance):
+    sig = classify(item(title, kind="federal_register", action=action,
+                        document_number="2024-00001"), DEBATE, "agency")
+    assert sig.relevant and sig.stance == stance, sig.stance_cues
+    assert sig.stance_cues[0].startswith(f"{stance}: the document's action is")
+
+
+def test_actions_that_open_restrict_or_ask():
+    from monitor.classify.stance import _by_action
+    assert _by_action("Final rule; rescission.") == ("open", "rescission")
+    assert _by_action("Proposed rule.") == ("restrict", "proposed rule")
+    assert _by_action("Notice of public briefing.") == ("neutral", "briefing")
+    assert _by_action("Notice.") is None
+
+
+def test_a_verdict_word_read_as_a_noun_is_no_verdict():
+    sig = classify(item("New York A6453 (RAISE Act)",
+                        "Enables state enforcement through penalties, prohibiting deployments "
+                        "that pose critical harm risks."), DEBATE)
+    assert sig.stance == "restrict", sig.stance_cues

@@ -194,15 +194,21 @@ def _stance_table(st: StanceScore) -> None:
 @click.argument("labels", type=click.Path(dir_okay=False))
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="Write the weights here instead of beside the debate definition.")
+@click.option("--cv", "folds", default=5, show_default=True, type=int,
+              help="Folds of cross-validation that pick the boundary and report held-out "
+                   "figures (0: none; the boundary stays the debate's threshold).")
+@json_option
 @pass_ctx
-def train(ctx: Context, labels: str, out: str | None) -> None:
+def train(ctx: Context, labels: str, out: str | None, folds: int, as_json: bool) -> None:
     """Fit the relevance weights to labelled items and write them beside the debate.
 
     LABELS.csv is read as for `eval` (title and relevant required). The weights are a
-    linear model over the debate's own features (cue groups, cues, topics, instruments,
-    entities, source kind, document type) and the words and word pairs of the labelled
-    text; they are written as plain JSON to <debate>.weights.json beside the debate file
-    (or --out), where `classify` reads them. Then measure on labels you did not train on:
+    linear model over the debate's own features (the rule's verdict, cue groups, cues,
+    topics, instruments, entities, source kind, document type) and the words and word pairs
+    of the labelled text; they are written as plain JSON to <debate>.weights.json beside the
+    debate file (or --out), where `classify` reads them. With --cv K (default 5), K-fold
+    cross-validation on the labels picks the boundary with the best F1 and prints the
+    held-out precision and recall. Then measure on labels you did not train on:
     `monitor eval`. Never train on the frozen test part.
 
     Example: monitor train tests/data/labelset/dev.csv
@@ -223,13 +229,27 @@ def train(ctx: Context, labels: str, out: str | None) -> None:
         if target is None:
             raise ConfigError("the debate has no file to write weights beside; give --out",
                               key="debate")
-        weights = fit_weights(rows, debate, trained_on=Path(labels).name)
+        done = fit_weights(rows, debate, trained_on=Path(labels).name, folds=folds)
+        weights = done.weights
         try:
             target.write_text(dump(weights), encoding="utf-8")
         except OSError as e:
             raise ConfigError(f"cannot write: {e.strerror or e}", file=str(target)) from e
         forget()
+    if as_json:
+        echo_json(json.dumps({"items": len(rows), "relevant": sum(r.relevant for r in rows),
+                              "wrote": str(target), **done.as_dict()}, indent=2))
+        return
     echo(f"trained on {len(rows)} labelled items "
          f"({sum(r.relevant for r in rows)} relevant): {len(weights.features)} feature and "
          f"{len(weights.words)} word weights, bias {weights.bias:.3f}")
+    cv = done.cross_validated
+    if cv is not None:
+        echo(f"{done.folds}-fold cross-validation: boundary {done.boundary:.2f} (made the "
+             f"threshold {debate.threshold}): precision {cv.precision:.3f} recall "
+             f"{cv.recall:.3f} f1 {cv.f1:.3f} (tp {cv.tp} fp {cv.fp} fn {cv.fn})")
+        for title in cv.false_positives:
+            echo(f"held-out false positive: {title}")
+        for title in cv.false_negatives:
+            echo(f"held-out false negative: {title}")
     echo(f"wrote {target}")
