@@ -24,7 +24,17 @@ from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .documents import fr_field, secondary_text, text_wanted
 from .extract import GATES, extract
 from .masks import masks
-from .model import Weights, features, forget_weights, grounded, load_weights, words_of
+from .model import (
+    Scorer,
+    Weights,
+    features,
+    forget_weights,
+    grounded,
+    load_weights,
+    scorer,
+    sigmoid,
+    words_of,
+)
 from .stance import decide
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
@@ -138,7 +148,7 @@ class Matcher:
     group_bits: tuple[tuple[str, int], ...]
     cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
     model: Weights | None
-    unigrams: frozenset[str]  # the single words the model weighs (its pairs ride the automaton)
+    scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]
     fr_types: dict[str, str]
     roles: dict[str, str]
@@ -170,33 +180,33 @@ def compile_debate(debate: Debate) -> Matcher:
             for spelling in variants(cue):
                 cues_of[spelling].append(cue)
     model = load_weights(debate.path)
-    # The fitted model's word pairs, as whole words: finding them in the same scan costs
-    # nothing per word of text (building every pair of an item's words would).
-    pairs = {f" {w} ": w for w in model.words if " " in w} if model else {}
+    # The fitted model's words and word pairs, as whole words, are found in the same scan:
+    # only the words it weighs cost a hit (splitting every item into words costs more).
+    known = {f" {w} ": w for w in model.words} if model else {}
     automaton = ahocorasick.Automaton()
     # The entity patterns' gates ride along: one scan of the folded text finds all three.
-    for word in cues_of.keys() | GATES.keys() | pairs.keys():
+    for word in cues_of.keys() | GATES.keys() | known.keys():
         written = tuple(cues_of.get(word, ()))
         mask = 0
         for cue in written:
             mask |= mask_of.get(cue, 0)
         automaton.add_word(word, (written, mask, GATES.get(word, ()), len(word),
-                                  pairs.get(word, "")))
+                                  known.get(word, "")))
     automaton.make_automaton()
     topic_cues = []
     for topic in debate.topics:
         order = {c: i for i, c in enumerate(dict.fromkeys(
             (*topic.instruments, *(c for group in topic.groups for c in group))))}
         topic_cues.append((frozenset(topic.instruments), frozenset(order), order))
+    cue_names = {c: f"cue:{c}" for t in debate.topics for c in (
+        *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")}
     matcher = Matcher(
         automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
         side_of={c: name for name, cues in debate.stance for c in cues},
         stance_bit=stance_bit, about=about, group_bits=group_bits,
-        cue_names={c: f"cue:{c}" for t in debate.topics for c in (
-            *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")},
-        model=model, unigrams=frozenset(w for w in model.words if " " not in w) if model
-        else frozenset(),
+        cue_names=cue_names,
+        model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
         weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
         version=version(debate) + (f".w{model.digest}" if model else ""))
@@ -216,14 +226,14 @@ Hit = tuple[int, int, tuple[str, ...]]  # a stance cue's start and end, and its 
 def _scan_all(matcher: Matcher, folded: str, lowered: str
               ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit], set[str]]:
     """Return the cues found in the text, the OR of their masks, the entity gates open,
-    where each stance cue stands (start, end, cues) and the model's word pairs found."""
+    where each stance cue stands (start, end, cues) and the model's words found."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
     stance: list[Hit] = []
-    pairs: set[str] = set()
+    words: set[str] = set()
     stance_bit = matcher.stance_bit
     mask = 0
-    for end, (cues, bits, opens, width, pair) in matcher.automaton.iter(folded):
+    for end, (cues, bits, opens, width, word) in matcher.automaton.iter(folded):
         if cues:
             found.update(cues)
             mask |= bits
@@ -231,17 +241,25 @@ def _scan_all(matcher: Matcher, folded: str, lowered: str
                 stance.append((end - width + 1, end, cues))
         if opens:
             gates.update(opens)
-        if pair:
-            pairs.add(pair)
+        if word:
+            words.add(word)
     for cue, pattern in matcher.regexes:
         if pattern.search(lowered):
             found.add(cue)
             mask |= matcher.mask_of.get(cue, 0)
-    return found, mask, gates, stance, pairs
+    return found, mask, gates, stance, words
 
 
 def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
     return _scan(matcher, folded, lowered)[0]
+
+
+def _titled(matcher: Matcher, title: str) -> bool:
+    """Return whether the title alone names an instrument of a topic (rare: only items
+    with an instrument anywhere are asked)."""
+    lowered = title.lower()
+    mask = _scan(matcher, _folded(lowered), lowered)[1]
+    return any(mask & i for _, i, _ in matcher.topic_masks)
 
 
 def wants_full_text(item: Item, debate: Debate) -> str:
@@ -306,21 +324,22 @@ def version(debate: Debate) -> str:
 
 def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     """Return the item's signal: relevance, topics with their cues, stance, authority, entities."""
-    return evidence(item, debate, role)[0]
+    return evidence(item, debate, role, named=False)[0]
 
 
-def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False
-             ) -> tuple[Signal, list[str], set[str], bool]:
+def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False,
+             named: bool = True) -> tuple[Signal, list[str], set[str], bool]:
     """Return the item's signal, its model features, its words (for explain and train:
     with every_word, all its words and word pairs, not only those the weights know) and
-    whether it holds policy evidence (model.grounded)."""
+    whether it holds policy evidence (model.grounded). named=False (classify) scores
+    without building the feature names (model.Scorer: the same sum)."""
     matcher = compile_debate(debate)
     more = secondary_text(item)  # an empty Federal Register abstract: what else it has
     text = f"{item.title}\n{item.summary}\n{more}" if more else f"{item.title}\n{item.summary}"
     text = plain(text[: debate.max_chars * 2])[: debate.max_chars]
     lowered = text.lower()
     folded = _folded(lowered)
-    cues, mask, gates, stance_hits, pairs = _scan_all(matcher, folded, lowered)
+    cues, mask, gates, stance_hits, known = _scan_all(matcher, folded, lowered)
     entities = extract(text, item.extra, lowered, gates)
     for cue in _entity_cues(entities):
         cues.add(cue)
@@ -337,22 +356,30 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
                            key=order.__getitem__)
             topics.append(TopicHit(topic=debate.topics[i].id, cues=tuple(fired)))
     model = matcher.model
+    titled = (model is not None or every_word) and any(
+        mask & i for _, i, _ in matcher.topic_masks) and _titled(matcher, item.title)
     names: list[str] = []
     words: set[str] = set()
     weights = matcher.weights
     rule = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
-    if model is not None or every_word:
+    if every_word or (named and model is not None):  # explain and train: by name
         names = features(matcher.group_bits, matcher.cue_names, item, cues, mask, topics,
-                         entities, rule >= debate.threshold)
+                         entities, rule >= debate.threshold, titled)
         words = (words_of(folded) if every_word or model is None
-                 else pairs | matcher.unigrams.intersection(folded.split()))
+                 else known)
     policy = grounded(topics, stance_hits, entities)
-    if model is None:
+    if model is None or matcher.scorer is None:
         relevance = rule
-    else:
+    elif named:
         relevance = round(model.score(names, words), 4)
-        if relevance >= debate.threshold and not policy:
-            relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
+    else:
+        relevance = round(sigmoid(matcher.scorer.logit(
+            cues, mask, topics, entities, item.kind, item.extra.get("type"),
+            rule >= debate.threshold, titled, known)), 4)
+    if model is not None and relevance >= debate.threshold and not policy:
+        relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
+    if titled and relevance < debate.threshold:  # the document itself (model.TITLE)
+        relevance = debate.threshold
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of, item.extra,
