@@ -367,7 +367,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
                          entities, rule >= debate.threshold, titled)
         words = (words_of(folded) if every_word or model is None
                  else known)
-    policy = grounded(topics, stance_hits, entities)
+    policy = (model is not None or every_word) and grounded(topics, stance_hits, entities)
     if model is None or matcher.scorer is None:
         relevance = rule
     elif named:
@@ -383,7 +383,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of, item.extra,
-                                 relevant, fr_field(item, "action"))
+                                 relevant, fr_field(item, "action") if relevant else "")
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,

@@ -37,7 +37,7 @@ def secondary_text(item: Item) -> str:
     """Return the text classification reads besides title and summary: for a Federal
     Register document with an empty abstract, its action, dates, excerpts and fetched text;
     otherwise nothing."""
-    if item.summary.strip() or not is_fr_document(item):
+    if item.kind != "federal_register" or item.summary.strip() or not is_fr_document(item):
         return ""
     parts = [fr_field(item, key) for key in SECONDARY]
     title = item.title.strip()
