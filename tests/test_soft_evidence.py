@@ -251,3 +251,11 @@ def test_a_title_naming_an_instrument_is_relevant_with_weights(debate_copy):
                    "Trustworthy Development and Use of Artificial Intelligence",
                    kind="federal_register", document_number="2024-00001")
     assert "title:instrument" not in evidence(mention, debate, "agency")[1]
+
+
+def test_explain_says_why_the_verdict_is_not_the_scores():
+    from monitor.cli.analyse import _override
+    assert "title names an instrument" in _override(-3.0, (("title:instrument", 1.0),),
+                                                     True, 0.5)
+    assert "no policy evidence" in _override(0.0, (("word:x", 2.0),), False, 0.5)
+    assert _override(0.0, (("word:x", 2.0),), True, 0.5) == ""

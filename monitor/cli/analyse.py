@@ -55,6 +55,20 @@ def classify(ctx: Context, everything: bool) -> None:
                f"(classifier {version(debate)}); {relevant} of {total} relevant")
 
 
+def _override(bias: float, contributions: tuple[tuple[str, float], ...], relevant: bool,
+              threshold: float) -> str:
+    """Return why the verdict is not the score's own ("" when it is)."""
+    from ..classify.model import TITLE, sigmoid
+
+    scored = sigmoid(bias + sum(w for _, w in contributions)) >= threshold
+    if relevant and not scored and any(f == TITLE for f, _ in contributions):
+        return "relevant whatever the score: its title names an instrument of the debate"
+    if scored and not relevant:
+        return ("held under the threshold: no policy evidence (no topic, stance cue, "
+                "threshold, docket, RIN, executive order, ECCN or bill)")
+    return ""
+
+
 def _entity_json(e: Entity) -> dict[str, Any]:
     """Return an entity with where in the text it was found."""
     return {"kind": e.kind, "value": e.value, "text": e.text, "start": e.start, "end": e.end}
@@ -92,6 +106,8 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
                        for t in sig.topics],
             "bias": found.bias,
             "contributions": [{"feature": f, "weight": w} for f, w in found.contributions],
+            "note": _override(found.bias, found.contributions, sig.relevant, sig.threshold)
+            if found.bias is not None else "",
             "stance": sig.stance, "stance_cues": list(sig.stance_cues),
             "authority": sig.authority, "authority_reason": sig.authority_reason,
             "entities": [_entity_json(e) for e in sig.entities]}, indent=2))
@@ -107,6 +123,9 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
              "relevance = 1 / (1 + e^-score)")
         for feature, weight in found.contributions:
             echo(f"  {weight:+8.3f}  {feature}")
+        note = _override(found.bias, found.contributions, sig.relevant, sig.threshold)
+        if note:
+            echo(f"  {note}")
     elif not sig.topics:
         echo("  no topic fired: every topic needs a cue from each of its groups")
     for t in sig.topics:
