@@ -144,3 +144,25 @@ def test_worker_signals_of_completed_items_are_dropped():
 
     held.signals_for(fresh)([item])
     assert computed == [item.id]
+
+
+def test_backfill_fetches_a_candidates_text_once(memdb, settings):
+    from datetime import date
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        url = str(request.url).split("?")[0]
+        asked.append(url)
+        if url == TEXT:
+            return httpx.Response(200, text=(FIXTURES / "raw-text-2025-02172.txt").read_text())
+        return httpx.Response(200, json=documents())  # every month window: the same two
+
+    config = Config(path="test.yaml", settings=replace(settings, parse_processes=0),
+                    sources=(source(),), debate=DEBATE)
+    with make_client(settings, transport=httpx.MockTransport(handler)) as client:
+        runs = pipeline.backfill(memdb, config, client, date(2025, 1, 1),
+                                 until=date(2025, 3, 31), sleep=lambda s: None)
+    assert len(runs) == 3 and all(r.status == "ok" for r in runs)
+    assert asked.count(TEXT) == 1  # the later windows find it stored
+    item = store.get_item(memdb, "fr-eo:2025-02172")
+    assert item is not None and "Section 1. Purpose." in item.extra["full_text"]
