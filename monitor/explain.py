@@ -39,7 +39,7 @@ def explain(db: Database, config: Config, item_id: str) -> Explanation | None:
     sources = {s.id: s for s in config.sources}
     role = sources[item.source_id].role if item.source_id in sources \
         else default_role(item.kind)
-    signal, names, words = evidence(item, debate, role)
+    signal, names, words, _ = evidence(item, debate, role)
     model = compile_debate(debate).model
     return Explanation(item=item, debate=debate, signal=signal,
                        stored=store.get_signal(db, item_id, debate.id),

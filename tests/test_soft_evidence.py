@@ -26,6 +26,7 @@ from monitor.types import Item
 
 DEBATE = load_debate("open-weights")
 SHIPPED = Path(DEBATE.path)
+SET = Path(__file__).resolve().parent / "data" / "labelset"
 
 
 def item(title: str, summary: str = "", kind: str = "feed", **extra) -> Item:
@@ -161,3 +162,100 @@ def test_train_command_writes_weights_that_eval_uses(tmp_path):
     result = runner.invoke(cli, [*base, "eval", str(labels), "--json"])
     assert result.exit_code == 0, result.output
     assert ".w" in json.loads(result.output)["version"]
+
+
+# Real titles and FR `action` texts: NTIA's open-weights RFC (2024-03763) and the AI
+# Diffusion rule (2025-00636).
+@pytest.mark.parametrize(("title", "action", "stance"), [
+    ("Dual Use Foundation Artificial Intelligence Models With Widely Available Model Weights",
+     "Notice; request for comment.", "neutral"),
+    ("Framework for Artificial Intelligence Diffusion",
+     "Interim final rule; request for comments.", "restrict"),
+])
+def test_a_relevant_official_document_is_read_by_its_action(title, action, stance):
+    sig = classify(item(title, kind="federal_register", action=action,
+                        document_number="2024-00001"), DEBATE, "agency")
+    assert sig.relevant and sig.stance == stance, sig.stance_cues
+    assert sig.stance_cues[0].startswith(f"{stance}: the document's action is")
+
+
+def test_actions_that_open_restrict_or_ask():
+    from monitor.classify.stance import _by_action
+    assert _by_action("Final rule; rescission.") == ("open", "rescission")
+    assert _by_action("Proposed rule.") == ("restrict", "proposed rule")
+    assert _by_action("Notice of public briefing.") == ("neutral", "briefing")
+    assert _by_action("Notice.") is None
+
+
+def test_a_verdict_word_read_as_a_noun_is_no_verdict():
+    sig = classify(item("New York A6453 (RAISE Act)",
+                        "Enables state enforcement through penalties, prohibiting deployments "
+                        "that pose critical harm risks."), DEBATE)
+    assert sig.stance == "restrict", sig.stance_cues
+
+
+def test_classify_scores_as_explain_does(debate_copy):
+    """classify sums the weights without naming the features (model.Scorer); explain and
+    train name them: both give the same relevance on the dev part."""
+    from monitor.classify import evidence
+    from monitor.config import default_role
+    from monitor.evaluate import _item
+    fitted = Path(__file__).parent / "fixtures" / "weights" / "dev.weights.json"
+    debate_copy.with_name("copy.weights.json").write_bytes(fitted.read_bytes())
+    forget()
+    debate = load_debate(str(debate_copy))
+    assert compile_debate(debate).model is not None
+    for label in load_labels(SET / "dev.csv"):
+        lab = _item(label)
+        fast = classify(lab, debate, default_role(label.source_kind))
+        named = evidence(lab, debate, default_role(label.source_kind))[0]
+        assert abs(fast.relevance - named.relevance) <= 1e-4, label.title
+        assert fast.relevant == named.relevant, label.title
+
+
+def test_train_cross_validates_and_reports(tmp_path):
+    debate = tmp_path / "mine.yaml"
+    shutil.copy(SHIPPED, debate)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"debate: {debate}\nsources: []\n")
+    labels = Path(__file__).resolve().parent / "data" / "labels.csv"
+    base = ["--db", str(tmp_path / "m.db"), "--sources", str(sources)]
+    result = CliRunner().invoke(cli, [*base, "train", str(labels), "--cv", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["folds"] == 3 and 0.2 <= data["boundary"] <= 0.7
+    held = data["cross_validated"]
+    assert held["tp"] + held["fn"] == sum(1 for r in load_labels(labels) if r.relevant)
+    bad = CliRunner().invoke(cli, [*base, "train", str(labels), "--cv", "1"])
+    assert bad.exit_code == 2 and "--cv must be 0 or 2 to" in bad.output
+
+
+def test_a_title_naming_an_instrument_is_relevant_with_weights(debate_copy):
+    """EO 14110 (2023-24283) comes from the API with an empty abstract: its title is the
+    instrument, so the fitted model counts it relevant whatever the score."""
+    from monitor.classify import evidence
+    fitted = Path(__file__).parent / "fixtures" / "weights" / "dev.weights.json"
+    debate_copy.with_name("copy.weights.json").write_bytes(fitted.read_bytes())
+    forget()
+    debate = load_debate(str(debate_copy))
+    eo = item("Safe, Secure, and Trustworthy Development and Use of Artificial Intelligence",
+              kind="federal_register", document_number="2023-24283",
+              type="Presidential Document")
+    signal, names, _, _ = evidence(eo, debate, "agency")
+    assert "title:instrument" in names and signal.relevant
+    mention = item("AI in Global Development Playbook",  # labelled 0 in dev.csv
+                   "The United States Agency for International Development and the U.S. "
+                   "Department of State, in coordination with the National Institute of "
+                   "Standards and Technology (NIST), seek information to assist in carrying "
+                   "out responsibilities under Executive Order 14110 on Safe, Secure, and "
+                   "Trustworthy Development and Use of Artificial Intelligence",
+                   kind="federal_register", document_number="2024-00001")
+    assert "title:instrument" not in evidence(mention, debate, "agency")[1]
+
+
+def test_explain_says_why_the_verdict_is_not_the_scores():
+    from monitor.cli.analyse import _override
+    assert "title names an instrument" in _override(-3.0, (("title:instrument", 1.0),),
+                                                     True, 0.5)
+    assert "no policy evidence" in _override(0.0, (("word:x", 2.0),), False, 0.5)
+    assert _override(0.0, (("word:x", 2.0),), True, 0.5) == ""

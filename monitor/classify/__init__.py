@@ -21,8 +21,20 @@ import ahocorasick
 from .. import __version__
 from ..text import fold, fold_lowered, html_to_text, stem
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
+from .documents import secondary_text, text_wanted
 from .extract import GATES, extract
-from .model import Weights, features, forget_weights, grounded, load_weights, pair_firsts, words_of
+from .masks import masks
+from .model import (
+    Scorer,
+    Weights,
+    features,
+    forget_weights,
+    grounded,
+    load_weights,
+    scorer,
+    sigmoid,
+    words_of,
+)
 from .stance import decide
 
 
@@ -73,12 +85,13 @@ class Matcher:
     topic_cues: tuple[tuple[frozenset[str], frozenset[str], dict[str, int]], ...]
     side_of: dict[str, str]  # stance cue -> restrict, open or neutral
     stance_bit: int
+    about: int  # the bits of the cue groups several topics share ("is about an AI model")
     # each cue group's feature name and bit (groups written alike in several topics share
     # one name, so their evidence counts once)
     group_bits: tuple[tuple[str, int], ...]
     cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
     model: Weights | None
-    firsts: frozenset[str]  # first words of the model's word pairs
+    scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]
     fr_types: dict[str, str]
     roles: dict[str, str]
@@ -94,61 +107,13 @@ def forget() -> None:
     forget_weights()
 
 
-def _group_name(named: dict[frozenset[str], str], group: frozenset[str], name: str) -> str:
-    """Return the feature name of a cue group: that of an earlier group sharing at least 60%
-    of its cues (the "is about an AI model" groups of several topics are one piece of
-    evidence, not several), else its own."""
-    for seen, seen_name in named.items():
-        if len(seen & group) >= 0.6 * len(seen | group):
-            return seen_name
-    named[group] = name
-    return name
-
-
-def _masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...], int,
-                                    tuple[tuple[str, int], ...]]:
-    mask_of: dict[str, int] = defaultdict(int)
-    topic_masks = []
-    group_bits = []
-    named: dict[frozenset[str], str] = {}  # groups alike in several topics: one feature
-    bit = 1
-    for topic in debate.topics:
-        exclude, bit = bit, bit << 1
-        instruments, bit = bit, bit << 1
-        for cue in topic.exclude:
-            mask_of[cue] |= exclude
-        for cue in topic.instruments:
-            mask_of[cue] |= instruments
-        groups = 0
-        for n, group in enumerate(topic.groups, 1):
-            for cue in group:
-                mask_of[cue] |= bit
-            groups |= bit
-            name = _group_name(named, frozenset(group), f"group:{topic.id}.{n}")
-            group_bits.append((name, bit))
-            bit <<= 1
-        topic_masks.append((exclude, instruments, groups))
-    # A group shared (alike) by several topics only says "this is about AI": evidence that
-    # stacks up once per topic and lets an AI product launch look relevant. Those groups'
-    # cues are features on their own; the groups are not.
-    uses: dict[str, int] = defaultdict(int)
-    for name, _ in group_bits:
-        uses[name] += 1
-    group_bits = [(name, bit) for name, bit in group_bits if uses[name] == 1]
-    stance_bit = bit
-    for _, cues in debate.stance:
-        for cue in cues:
-            mask_of[cue] |= stance_bit
-    return dict(mask_of), tuple(topic_masks), stance_bit, tuple(group_bits)
-
-
 def compile_debate(debate: Debate) -> Matcher:
     """Return the debate's matcher (built once per definition)."""
     key = (debate.id, debate.fingerprint, debate.path)  # the weights live beside the path
     matcher = _COMPILED.get(key)
     if matcher is not None:
         return matcher
-    mask_of, topic_masks, stance_bit, group_bits = _masks(debate)
+    mask_of, topic_masks, stance_bit, group_bits, about = masks(debate)
     cues_of: dict[str, list[str]] = defaultdict(list)
     regexes = []
     for cue in sorted(debate.cues()):
@@ -157,29 +122,34 @@ def compile_debate(debate: Debate) -> Matcher:
         elif not cue.startswith("entity:"):
             for spelling in variants(cue):
                 cues_of[spelling].append(cue)
+    model = load_weights(debate.path)
+    # The fitted model's words and word pairs, as whole words, are found in the same scan:
+    # only the words it weighs cost a hit (splitting every item into words costs more).
+    known = {f" {w} ": w for w in model.words} if model else {}
     automaton = ahocorasick.Automaton()
-    # The entity patterns' gates ride along: one scan of the folded text finds both.
-    for word in cues_of.keys() | GATES.keys():
+    # The entity patterns' gates ride along: one scan of the folded text finds all three.
+    for word in cues_of.keys() | GATES.keys() | known.keys():
         written = tuple(cues_of.get(word, ()))
         mask = 0
         for cue in written:
             mask |= mask_of.get(cue, 0)
-        automaton.add_word(word, (written, mask, GATES.get(word, ()), len(word)))
+        automaton.add_word(word, (written, mask, GATES.get(word, ()), len(word),
+                                  known.get(word, "")))
     automaton.make_automaton()
-    model = load_weights(debate.path)
     topic_cues = []
     for topic in debate.topics:
         order = {c: i for i, c in enumerate(dict.fromkeys(
             (*topic.instruments, *(c for group in topic.groups for c in group))))}
         topic_cues.append((frozenset(topic.instruments), frozenset(order), order))
+    cue_names = {c: f"cue:{c}" for t in debate.topics for c in (
+        *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")}
     matcher = Matcher(
         automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
         side_of={c: name for name, cues in debate.stance for c in cues},
-        stance_bit=stance_bit, group_bits=group_bits,
-        cue_names={c: f"cue:{c}" for t in debate.topics for c in (
-            *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")},
-        model=model, firsts=pair_firsts(model.words) if model else frozenset(),
+        stance_bit=stance_bit, about=about, group_bits=group_bits,
+        cue_names=cue_names,
+        model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
         weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
         version=version(debate) + (f".w{model.digest}" if model else ""))
@@ -197,15 +167,16 @@ Hit = tuple[int, int, tuple[str, ...]]  # a stance cue's start and end, and its 
 
 
 def _scan_all(matcher: Matcher, folded: str, lowered: str
-              ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit]]:
-    """Return the cues found in the text, the OR of their masks, the entity gates open and
-    where each stance cue stands (start, end, cues)."""
+              ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit], set[str]]:
+    """Return the cues found in the text, the OR of their masks, the entity gates open,
+    where each stance cue stands (start, end, cues) and the model's words found."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
     stance: list[Hit] = []
+    words: set[str] = set()
     stance_bit = matcher.stance_bit
     mask = 0
-    for end, (cues, bits, opens, width) in matcher.automaton.iter(folded):
+    for end, (cues, bits, opens, width, word) in matcher.automaton.iter(folded):
         if cues:
             found.update(cues)
             mask |= bits
@@ -213,15 +184,40 @@ def _scan_all(matcher: Matcher, folded: str, lowered: str
                 stance.append((end - width + 1, end, cues))
         if opens:
             gates.update(opens)
+        if word:
+            words.add(word)
     for cue, pattern in matcher.regexes:
         if pattern.search(lowered):
             found.add(cue)
             mask |= matcher.mask_of.get(cue, 0)
-    return found, mask, gates, stance
+    return found, mask, gates, stance, words
 
 
 def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
     return _scan(matcher, folded, lowered)[0]
+
+
+def _titled(matcher: Matcher, title: str) -> bool:
+    """Return whether the title alone names an instrument of a topic (rare: only items
+    with an instrument anywhere are asked)."""
+    lowered = title.lower()
+    mask = _scan(matcher, fold_lowered(lowered), lowered)[1]
+    return any(mask & i for _, i, _ in matcher.topic_masks)
+
+
+def wants_full_text(item: Item, debate: Debate) -> str:
+    """Return the URL of the text to fetch for a Federal Register document with an empty
+    abstract that is a candidate: a topic fires on what the API gave, or it is about AI (a
+    cue group several topics share); "" otherwise (see documents.py)."""
+    url = text_wanted(item)
+    if url:
+        matcher = compile_debate(debate)
+        lowered = f"{item.title}\n{secondary_text(item)}".lower()
+        mask = _scan(matcher, fold_lowered(lowered), lowered)[1]
+        if not mask & matcher.about and not any(
+                mask & g == g or mask & i for _, i, g in matcher.topic_masks):
+            return ""
+    return url
 
 
 def _entity_cues(entities: tuple[Entity, ...]) -> set[str]:
@@ -274,19 +270,22 @@ def version(debate: Debate) -> str:
 
 def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     """Return the item's signal: relevance, topics with their cues, stance, authority, entities."""
-    return evidence(item, debate, role)[0]
+    return evidence(item, debate, role, named=False)[0]
 
 
-def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False
-             ) -> tuple[Signal, list[str], set[str]]:
-    """Return the item's signal, its model features and its words (for explain and train:
-    with every_word, all its words and word pairs, not only those the weights know)."""
+def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False,
+             named: bool = True) -> tuple[Signal, list[str], set[str], bool]:
+    """Return the item's signal, its model features, its words (for explain and train:
+    with every_word, all its words and word pairs, not only those the weights know) and
+    whether it holds policy evidence (model.grounded). named=False (classify) scores
+    without building the feature names (model.Scorer: the same sum)."""
     matcher = compile_debate(debate)
-    text = html_to_text(f"{item.title}\n{item.summary}"[: debate.max_chars * 2],
-                        squeeze=False)[: debate.max_chars]
+    more = secondary_text(item)  # an empty Federal Register abstract: what else it has
+    text = f"{item.title}\n{item.summary}\n{more}" if more else f"{item.title}\n{item.summary}"
+    text = html_to_text(text[: debate.max_chars * 2], squeeze=False)[: debate.max_chars]
     lowered = text.lower()
     folded = fold_lowered(lowered)
-    cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
+    cues, mask, gates, stance_hits, known = _scan_all(matcher, folded, lowered)
     official = item.official
     entities = extract(text, official, lowered, gates)
     for cue in _entity_cues(entities):
@@ -304,28 +303,39 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
                            key=order.__getitem__)
             topics.append(TopicHit(topic=debate.topics[i].id, cues=tuple(fired)))
     model = matcher.model
+    titled = (model is not None or every_word) and any(
+        mask & i for _, i, _ in matcher.topic_masks) and _titled(matcher, item.title)
     names: list[str] = []
     words: set[str] = set()
-    if model is not None or every_word:
+    weights = matcher.weights
+    rule = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
+    if every_word or (named and model is not None):  # explain and train: by name
         names = features(matcher.group_bits, matcher.cue_names, item, cues, mask, topics,
-                         entities)
+                         entities, rule >= debate.threshold, titled)
         words = (words_of(folded) if every_word or model is None
-                 else words_of(folded, model.words, matcher.firsts))
-    if model is None:
-        weights = matcher.weights
-        relevance = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
-    else:
+                 else known)
+    policy = (model is not None or every_word) and grounded(topics, stance_hits, entities)
+    if model is None or matcher.scorer is None:
+        relevance = rule
+    elif named:
         relevance = round(model.score(names, words), 4)
-        if relevance >= debate.threshold and not grounded(topics, stance_hits, entities):
-            relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
+    else:
+        relevance = round(sigmoid(matcher.scorer.logit(
+            cues, mask, topics, entities, item.kind, official.type,
+            rule >= debate.threshold, titled, known)), 4)
+    if model is not None and relevance >= debate.threshold and not policy:
+        relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
+    if titled and relevance < debate.threshold:  # the document itself (model.TITLE)
+        relevance = debate.threshold
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
-                                 official.type, relevant)
+                                 official.type, relevant,
+                                 (official.action or "") if relevant else "")
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,
         relevant=relevant, topics=tuple(topics), stance=stance,
         stance_cues=stance_cues, authority=authority, authority_reason=why,
         entities=entities, threshold=debate.threshold)
-    return signal, names, words
+    return signal, names, words, policy

@@ -9,6 +9,7 @@ asks, explains or reports a debate ("request for comment", "explained", "debate"
 as loudly as it names a side is `neutral`. With no cue at all, an official document is read
 by what it does: a proposed or final rule adds duties (`restrict`); another relevant item
 reports without taking a side (`neutral`); an item that is not relevant stays `unknown`.
+A relevant Federal Register document is read by its `action` first (ACTIONS).
 """
 
 from __future__ import annotations
@@ -37,28 +38,58 @@ VERDICTS = frozenset((
     "stifle", "stifles",
 ))
 AFTER = 6
+# A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
+NOUN_BEFORE = frozenset(("critical", "catastrophic", "serious", "severe", "potential", "of",
+                         "the", "any", "such", "cause", "causing", "mass"))
 RULE_TYPES = frozenset({"Rule", "Proposed Rule"})
+# What an official document does, read from its Federal Register `action` (first match
+# wins): a rescission or withdrawal opens; a rule adds duties; a request for comment, a
+# notice of inquiry, a briefing or a meeting asks. The phrases are matched in the folded
+# action ("Interim final rule; request for comments" is a rule).
+ACTIONS = (
+    ("open", ("rescission", "rescinding", "revocation", "withdrawal", "removal of")),
+    ("restrict", ("interim final rule", "final rule", "proposed rule", "direct final rule")),
+    ("neutral", ("request for comment", "request for information", "notice of inquiry",
+                 "briefing", "meeting", "listening session", "hearing")),
+)
 FLIP = {"restrict": "open", "open": "restrict", "neutral": "neutral"}
 
 
 def _negated(folded: str, start: int, end: int) -> bool:
-    before = folded[max(0, start - 60):start].split()[-WINDOW:]
-    if any(word in NEGATORS for word in before):
+    if not NEGATORS.isdisjoint(folded[max(0, start - 60):start].split()[-WINDOW:]):
         return True
     after = folded[end:end + 80].split()[:AFTER]
+    if VERDICTS.isdisjoint(after):
+        return False
     for i, word in enumerate(after):  # "not just chips", "not only" are no verdict
-        if word in VERDICTS and after[i + 1:i + 2] not in (["just"], ["only"]):
+        if word in VERDICTS and after[i + 1:i + 2] not in (["just"], ["only"]) and not (
+                i and after[i - 1] in NOUN_BEFORE):
             return True
     return False
 
 
+def _by_action(action: str) -> tuple[str, str] | None:
+    """Return the side an official document's `action` takes, and the phrase that says so."""
+    folded = " " + " ".join("".join(c if c.isalnum() else " " for c in action.lower()).split())
+    for side, phrases in ACTIONS:
+        for phrase in phrases:
+            if f" {phrase}" in folded:
+                return side, phrase
+    return None
+
+
 def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,
-           side_of: Mapping[str, str], doc_type: str | None, relevant: bool
-           ) -> tuple[str, tuple[str, ...]]:
+           side_of: Mapping[str, str], doc_type: str | None, relevant: bool,
+           action: str = "") -> tuple[str, tuple[str, ...]]:
     """Return the stance and the evidence behind it ("restrict: ban", "open: not ...").
 
     hits: (start, end) offsets in the folded text and the stance cues written that way;
-    doc_type: the Federal Register document type, if any."""
+    doc_type: the Federal Register document type, if any.
+    action: a relevant official document's Federal Register `action`, which says what it
+    does ("Proposed rule", "Notice; request for comment") before any cue is counted."""
+    done = _by_action(action) if relevant and action else None
+    if done is not None:
+        return done[0], (f"{done[0]}: the document's action is '{done[1]}'",)
     votes = {"restrict": 0, "open": 0, "neutral": 0}
     title_votes = {"restrict": 0, "open": 0, "neutral": 0}
     fired: list[str] = []

@@ -55,6 +55,20 @@ def classify(ctx: Context, everything: bool) -> None:
                f"(classifier {version(debate)}); {relevant} of {total} relevant")
 
 
+def _override(bias: float, contributions: tuple[tuple[str, float], ...], relevant: bool,
+              threshold: float) -> str:
+    """Return why the verdict is not the score's own ("" when it is)."""
+    from ..classify.model import TITLE, sigmoid
+
+    scored = sigmoid(bias + sum(w for _, w in contributions)) >= threshold
+    if relevant and not scored and any(f == TITLE for f, _ in contributions):
+        return "relevant whatever the score: its title names an instrument of the debate"
+    if scored and not relevant:
+        return ("held under the threshold: no policy evidence (no topic, stance cue, "
+                "threshold, docket, RIN, executive order, ECCN or bill)")
+    return ""
+
+
 def _entity_json(e: Entity) -> dict[str, Any]:
     """Return an entity with where in the text it was found."""
     return {"kind": e.kind, "value": e.value, "text": e.text, "start": e.start, "end": e.end}
@@ -92,6 +106,8 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
                        for t in sig.topics],
             "bias": found.bias,
             "contributions": [{"feature": f, "weight": w} for f, w in found.contributions],
+            "note": _override(found.bias, found.contributions, sig.relevant, sig.threshold)
+            if found.bias is not None else "",
             "stance": sig.stance, "stance_cues": list(sig.stance_cues),
             "authority": sig.authority, "authority_reason": sig.authority_reason,
             "entities": [_entity_json(e) for e in sig.entities]}, indent=2))
@@ -107,6 +123,9 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
              "relevance = 1 / (1 + e^-score)")
         for feature, weight in found.contributions:
             echo(f"  {weight:+8.3f}  {feature}")
+        note = _override(found.bias, found.contributions, sig.relevant, sig.threshold)
+        if note:
+            echo(f"  {note}")
     elif not sig.topics:
         echo("  no topic fired: every topic needs a cue from each of its groups")
     for t in sig.topics:
@@ -194,15 +213,21 @@ def _stance_table(st: StanceScore) -> None:
 @click.argument("labels", type=click.Path(dir_okay=False))
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
               help="Write the weights here instead of beside the debate definition.")
+@click.option("--cv", "folds", default=5, show_default=True, type=int,
+              help="Folds of cross-validation that pick the boundary and report held-out "
+                   "figures (0: none; the boundary stays the debate's threshold).")
+@json_option
 @pass_ctx
-def train(ctx: Context, labels: str, out: str | None) -> None:
+def train(ctx: Context, labels: str, out: str | None, folds: int, as_json: bool) -> None:
     """Fit the relevance weights to labelled items and write them beside the debate.
 
     LABELS.csv is read as for `eval` (title and relevant required). The weights are a
-    linear model over the debate's own features (cue groups, cues, topics, instruments,
-    entities, source kind, document type) and the words and word pairs of the labelled
-    text; they are written as plain JSON to <debate>.weights.json beside the debate file
-    (or --out), where `classify` reads them. Then measure on labels you did not train on:
+    linear model over the debate's own features (the rule's verdict, cue groups, cues,
+    topics, instruments, entities, source kind, document type) and the words and word pairs
+    of the labelled text; they are written as plain JSON to <debate>.weights.json beside the
+    debate file (or --out), where `classify` reads them. With --cv K (default 5), K-fold
+    cross-validation on the labels picks the boundary with the best F1 and prints the
+    held-out precision and recall. Then measure on labels you did not train on:
     `monitor eval`. Never train on the frozen test part.
 
     Example: monitor train tests/data/labelset/dev.csv
@@ -223,13 +248,27 @@ def train(ctx: Context, labels: str, out: str | None) -> None:
         if target is None:
             raise ConfigError("the debate has no file to write weights beside; give --out",
                               key="debate")
-        weights = fit_weights(rows, debate, trained_on=Path(labels).name)
+        done = fit_weights(rows, debate, trained_on=Path(labels).name, folds=folds)
+        weights = done.weights
         try:
             target.write_text(dump(weights), encoding="utf-8")
         except OSError as e:
             raise ConfigError(f"cannot write: {e.strerror or e}", file=str(target)) from e
         forget()
+    if as_json:
+        echo_json(json.dumps({"items": len(rows), "relevant": sum(r.relevant for r in rows),
+                              "wrote": str(target), **done.as_dict()}, indent=2))
+        return
     echo(f"trained on {len(rows)} labelled items "
          f"({sum(r.relevant for r in rows)} relevant): {len(weights.features)} feature and "
          f"{len(weights.words)} word weights, bias {weights.bias:.3f}")
+    cv = done.cross_validated
+    if cv is not None:
+        echo(f"{done.folds}-fold cross-validation: boundary {done.boundary:.2f} (made the "
+             f"threshold {debate.threshold}): precision {cv.precision:.3f} recall "
+             f"{cv.recall:.3f} f1 {cv.f1:.3f} (tp {cv.tp} fp {cv.fp} fn {cv.fn})")
+        for title in cv.false_positives:
+            echo(f"held-out false positive: {title}")
+        for title in cv.false_negatives:
+            echo(f"held-out false negative: {title}")
     echo(f"wrote {target}")

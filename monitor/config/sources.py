@@ -21,6 +21,7 @@ FR_FIELDS = (
     "title", "type", "subtype", "abstract", "action", "dates", "document_number", "html_url",
     "pdf_url", "publication_date", "signing_date", "agencies", "excerpts", "comments_close_on",
     "effective_on", "docket_ids", "regulation_id_numbers", "citation", "executive_order_number",
+    "raw_text_url",  # the text of a document with an empty abstract (pipeline/fulltext.py)
 )
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

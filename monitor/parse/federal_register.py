@@ -18,7 +18,7 @@ from .common import canonical_url, iso_utc, item_id, read_json
 _KEEP = ("type", "subtype", "action", "dates", "citation", "comments_close_on", "effective_on",
          "html_url", "pdf_url", "publication_date", "signing_date", "executive_order_number",
          "filed_at", "filing_type", "num_pages", "public_inspection_pdf_url",
-         "disposition_notes", "executive_order_notes", "correction_of")
+         "disposition_notes", "executive_order_notes", "correction_of", "raw_text_url")
 
 
 def _decode(source: Source, body: bytes) -> Any:

@@ -57,6 +57,7 @@ from .crawl import (
     next_state,
     store_all,
 )
+from .fulltext import full_texts
 from .instruments import InstrumentsUpdate, update_instruments
 from .timeline import RESCORE_DAYS, TimelineUpdate, build_timeline
 from .workers import PARALLEL_PARSE_MIN, parse_workers
@@ -106,7 +107,8 @@ def run(
 
         runs.extend(store_all(db, config, due, states, work, on_result,
                               held.signals_for(signals_for) if signals_for else None,
-                              held.forget))
+                              held.forget, full_texts(db, client, config.debate,
+                                                     config.settings, sleep, held.drop)))
     catch_up(db, config)
     if config.debate is not None:
         share_judgements(db, config.debate.id)
@@ -146,7 +148,9 @@ def backfill(
                             sleep=sleep))
             continue
         runs.extend(backfill_source(db, config.settings, client, source, since, until, today,
-                                    on_result, sleep, parse))
+                                    on_result, sleep, parse,
+                                    full_texts(db, client, config.debate, config.settings,
+                                               sleep)))
     return runs
 
 

@@ -12,11 +12,13 @@ from .. import store
 from ..config import Settings
 from ..fetch import Sleep
 from ..types import Source, SourceRun, times
-from .crawl import OnResult, Parser, collect
+from .crawl import OnResult, Parser, collect, completed
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
     import httpx
     from sqlite_utils import Database
+
+    from .fulltext import Complete
 
 FR_MAX_RESULTS = 10_000  # the most one Federal Register query can reach (sources.md A.4)
 
@@ -61,7 +63,8 @@ def window_params(source: Source, start: date, end: date) -> tuple[tuple[str, st
 
 def backfill_source(db: Database, settings: Settings, client: httpx.Client, source: Source,
                     since: date, until: date, today: date, on_result: OnResult | None,
-                    sleep: Sleep, parser: Parser) -> list[SourceRun]:
+                    sleep: Sleep, parser: Parser, complete: Complete | None = None
+                    ) -> list[SourceRun]:
     """Store the source's items of since..until, window by window, halving a window that
     reaches the API's limit; return one run per window read."""
     per_page = int(dict(source.query).get("per_page", 200))
@@ -90,6 +93,7 @@ def backfill_source(db: Database, settings: Settings, client: httpx.Client, sour
             note += (f"; stopped: no answer, the {len(windows)} windows left are walked by "
                      "the next backfill")
             windows.clear()
+        got = completed(got, source, complete)
         got = replace(got, run=replace(got.run, notes=(*got.run.notes, note)))
         # Windows that end before today are complete; today's may still grow. A backfill
         # leaves the source's schedule and validators alone.

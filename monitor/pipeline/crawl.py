@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.
     from sqlite_utils import Database
 
     from .classifying import SignalsFor
+    from .fulltext import Complete
 
 OnResult = Callable[[SourceRun], None]
 Parser = Callable[[Source, Fetched], Parsed]
@@ -225,11 +226,15 @@ def concurrently(sources: Iterable[Source], work: Callable[[Source], Collected],
 def store_all(db: Database, config: Config, due: Sequence[Source],
               states: dict[str, SourceState], work: Callable[[Source], Collected],
               on_result: OnResult | None, signals_for: SignalsFor | None,
-              forget: Callable[[str], None]) -> list[SourceRun]:
+              forget: Callable[[str], None], complete: Complete | None = None
+              ) -> list[SourceRun]:
     """Run ``work`` over the due sources concurrently and store each run as it finishes, with
-    its new state and the signals of its new items; return the stored runs."""
+    its new state and the signals of its new items; return the stored runs. ``complete``
+    gives items what they lack before storing (fulltext.py: the text of documents with an
+    empty abstract)."""
     runs = []
     for source, got in concurrently(due, work, config.settings):
+        got = completed(got, source, complete)
         new_state = next_state(source, states.get(source.id), got, config.settings, utcnow())
         new = store.save_source_run(db, got.run, new_state, got.items, signals_for=signals_for)
         forget(source.id)
@@ -239,6 +244,14 @@ def store_all(db: Database, config: Config, due: Sequence[Source],
         if on_result:
             on_result(stored)
     return runs
+
+
+def completed(got: Collected, source: Source, complete: Complete | None) -> Collected:
+    """Return the run with its items completed by ``complete`` and its notes."""
+    if complete is None or not got.items:
+        return got
+    items, notes = complete(source, got.items)
+    return replace(got, items=tuple(items), run=replace(got.run, notes=(*got.run.notes, *notes)))
 
 
 def _log_run(r: SourceRun) -> None:

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -55,6 +55,14 @@ class WorkerSignals:
         """Drop what is held for a source (its run is stored)."""
         with self._lock:
             self._by_source.pop(source_id, None)
+
+    def drop(self, source_id: str, item_ids: Iterable[str]) -> None:
+        """Drop the signals held for these items of a source (their items changed before
+        storing: a fetched text), so the storing thread classifies them afresh."""
+        with self._lock:
+            kept = self._by_source.get(source_id, {})
+            for item_id in item_ids:
+                kept.pop(item_id, None)
 
     def signals_for(self, classify_items: SignalsFor) -> SignalsFor:
         """Return ``classify_items`` that first takes the signals computed in the workers."""

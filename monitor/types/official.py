@@ -37,6 +37,12 @@ class Official:
     disposition_notes: str = ""  # "Revoked by: EO 14148, January 20, 2025"
     correction_of: str | None = None
     regulation_id_numbers: tuple[str, ...] = ()  # RINs
+    # read when the abstract is empty (classify.documents): the FR `dates` paragraph, the
+    # search `excerpts`, the plain-text URL, and the text the pipeline fetched from it
+    dates: str | None = None
+    excerpts: str | None = None
+    raw_text_url: str | None = None
+    full_text: str | None = None
     docket_ids: tuple[str, ...] = ()  # free text: "Docket No. 240216-0052", "BIS-2024-0047"
     # regulations.gov (sources.md C)
     document_type: str | None = None  # documentType: "Rule", "Proposed Rule", "Notice", ...
@@ -69,7 +75,8 @@ class Official:
 NONE = Official()
 _STRINGS = ("document_number", "type", "subtype", "action", "citation",
             "executive_order_number", "correction_of", "rin", "stage", "decision", "bill",
-            "action_text", "publication_id", "edition")
+            "action_text", "publication_id", "edition", "dates", "excerpts", "raw_text_url",
+            "full_text")
 _NOTES = ("executive_order_notes", "disposition_notes")
 _LISTS = ("agencies", "regulation_id_numbers", "docket_ids")
 _DAYS = ("publication_date", "signing_date", "effective_on", "comments_close_on",
