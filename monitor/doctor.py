@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import smtplib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import store
 from .config import Config, load_config, missing_key, smtp_settings
-from .errors import MonitorError, SourceError
+from .errors import DeliveryError, MonitorError, SourceError
 from .fetch import fetch, make_client
+from .outputs import mail
 from .parse import parse, problems
 from .types import times
 
@@ -109,14 +109,9 @@ def _smtp(config: Config, connect: bool) -> Check:
         return Check("smtp", "ok", f"{s.host}:{s.port} ({s.security}); not connected "
                      "(--smtp connects)")
     try:
-        cls = smtplib.SMTP_SSL if s.security == "tls" else smtplib.SMTP
-        with cls(s.host, s.port, timeout=s.timeout) as client:
-            client.ehlo()
-            if s.security == "starttls":
-                client.starttls()
-            client.noop()
-    except (OSError, smtplib.SMTPException) as e:
-        return Check("smtp", "fail", f"cannot reach {s.host}:{s.port}: {e}")
+        mail.reach(s)
+    except DeliveryError as e:
+        return Check("smtp", "fail", str(e))
     return Check("smtp", "ok", f"connected to {s.host}:{s.port} ({s.security})")
 
 

@@ -13,13 +13,21 @@ from .config import Config, parse_interval
 from .instruments import outlook as build_outlook
 from .outputs import brief
 from .outputs.outlets import actor, outlet
-from .types import AUTHORITIES, Entity, EventRow, EventScore, Report, SignalRow, SourceHealth, times
+from .types import (
+    Entity,
+    EventRow,
+    EventScore,
+    Report,
+    SignalRow,
+    SourceHealth,
+    authority_rank,
+    times,
+)
 from .types.shown import NoiseBasis
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-_RANK = {a: i for i, a in enumerate(AUTHORITIES)}
 DEFAULT_FAILING_AFTER = 86_400  # a source failing longer than a day shows in the digest
 # A day's Noise Level compares it with the 28 calendar days before it (cluster.noise_levels),
 # so reading the levels of some days means reading a margin of days before them too.
@@ -147,7 +155,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
     chosen: dict[str, SignalRow] = {}
 
     def preference(s: SignalRow) -> tuple[bool, int, bool]:
-        return (s.draft, _RANK[s.authority], s.document == s.url)
+        return (s.draft, authority_rank(s.authority), s.document == s.url)
 
     for s in signals:
         if s.authority in ("final", "proposed", "official"):
@@ -155,7 +163,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
             if key not in chosen or preference(s) < preference(chosen[key]):
                 chosen[key] = s
     official = sorted((s for s in signals if chosen.get(s.event or s.document) is s),
-                      key=lambda s: _RANK[s.authority])
+                      key=lambda s: authority_rank(s.authority))
     stances = Counter(s.stance for s in signals)
 
     def picks(stance: str) -> tuple[SignalRow, ...]:

@@ -14,7 +14,15 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .. import safe
-from ..types import AUTHORITIES, LEVEL_ORDER, Alert, AlertRule, AlertSettings, Arrival, times
+from ..types import (
+    LEVEL_ORDER,
+    Alert,
+    AlertRule,
+    AlertSettings,
+    Arrival,
+    authority_rank,
+    times,
+)
 
 __all__ = ["evaluate", "matches", "message", "quiet_until", "sample", "webhook_body"]
 
@@ -40,8 +48,7 @@ def matches(rule: AlertRule, arrival: Arrival) -> str | None:
             return None
         why.append(f"noise {arrival.noise:.0f} ≥ {rule.noise:.0f}")
     if rule.authority is not None:
-        if arrival.authority not in AUTHORITIES or (
-                AUTHORITIES.index(arrival.authority) > AUTHORITIES.index(rule.authority)):
+        if authority_rank(arrival.authority or "") > authority_rank(rule.authority):
             return None
         why.append(f"authority {arrival.authority} (at least {rule.authority})")
     if rule.topics:

@@ -10,14 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from ..types import AUTHORITIES, EventScore, Member
+from ..types import EventScore, Member, authority_rank
 from .dates import aware
 
 HALF_LIFE_DAYS = 3.0
 REFERENCE_DAYS = 180
 COLD_START_EVENTS = 20
 COLD_START_SCALE = 4.0
-_RANK = {a: i for i, a in enumerate(AUTHORITIES)}
 
 
 def attention(members: Iterable[tuple[datetime, float]], as_of: datetime) -> float:
@@ -69,7 +68,7 @@ def noise_from(raw: float, reference: Sequence[float]) -> tuple[float, float]:
 def _lead(distinct: Sequence[Member]) -> Member:
     """Return the member an event is named after: its most authoritative document, an
     official one with keys of its own (a Federal Register entry) before coverage of it."""
-    return min(distinct, key=lambda m: (not m.primary, m.draft, _RANK.get(m.authority, 9),
+    return min(distinct, key=lambda m: (not m.primary, m.draft, authority_rank(m.authority),
                                         m.kind == "news", m.published, m.item_id))
 
 

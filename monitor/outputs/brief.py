@@ -16,7 +16,15 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from ..types import AUTHORITIES, Entity, Instrument, KeyPoint, SignalRow, Step, times
+from ..types import (
+    Entity,
+    Instrument,
+    KeyPoint,
+    SignalRow,
+    Step,
+    authority_rank,
+    times,
+)
 from .outlets import actor, outlet
 
 AUTHORITY_POINTS = {"final": 40.0, "proposed": 30.0, "official": 20.0, "news": 0.0,
@@ -24,7 +32,6 @@ AUTHORITY_POINTS = {"final": 40.0, "proposed": 30.0, "official": 20.0, "news": 0
 NOISE_WEIGHT = 0.5
 RECENCY_POINTS, RECENCY_HALF_LIFE_DAYS = 10.0, 30.0
 SUMMARY_CHARS = 220
-_RANK = {a: i for i, a in enumerate(AUTHORITIES)}
 # The identifiers shown, in this order, and how each reads.
 ID_KINDS = {"executive_order": "EO {}", "docket": "docket {}", "rin": "RIN {}",
             "eccn": "ECCN {}", "bill": "{}", "fr_citation": "{}"}
@@ -43,7 +50,7 @@ def importance(authority: str, noise: float, last_day: date, now: datetime) -> f
 
 def lead_first(rows: Iterable[SignalRow]) -> list[SignalRow]:
     """Return rows most authoritative first (published before draft), then oldest first."""
-    return sorted(rows, key=lambda s: (s.draft, _RANK.get(s.authority, 9),
+    return sorted(rows, key=lambda s: (s.draft, authority_rank(s.authority),
                                        s.published or times.NEVER, s.id))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
@@ -30,22 +31,40 @@ def build_message(settings: SmtpSettings, recipients: Sequence[str], subject: st
     return message
 
 
+@contextmanager
+def connect(settings: SmtpSettings) -> Iterator[smtplib.SMTP]:
+    """Yield a client connected and greeted as the settings say: TLS from the start, or
+    upgraded with STARTTLS, or plain. smtplib's and ssl's errors pass through."""
+    context = ssl.create_default_context()
+    if settings.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port,
+                                                timeout=settings.timeout, context=context)
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    with client:
+        client.ehlo()
+        if settings.security == "starttls":
+            client.starttls(context=context)
+            client.ehlo()
+        yield client
+
+
+def reach(settings: SmtpSettings) -> None:
+    """Connect and greet the server without sending (monitor doctor --smtp); raise
+    DeliveryError saying what failed."""
+    try:
+        with connect(settings) as client:
+            client.noop()
+    except (smtplib.SMTPException, OSError, ssl.SSLError) as e:
+        raise DeliveryError(f"cannot reach {settings.host}:{settings.port}: {e}") from e
+
+
 def send(settings: SmtpSettings, message: EmailMessage, recipients: Sequence[str],
          password: str | None) -> None:
     """Deliver the message; raise DeliveryError saying what failed."""
     where = f"{settings.host}:{settings.port}"
     try:
-        context = ssl.create_default_context()
-        if settings.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port,
-                                                    timeout=settings.timeout, context=context)
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with client:
-            client.ehlo()
-            if settings.security == "starttls":
-                client.starttls(context=context)
-                client.ehlo()
+        with connect(settings) as client:
             if settings.user:
                 if not password:
                     raise DeliveryError(f"SMTP user {settings.user!r} is set but "

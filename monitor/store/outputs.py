@@ -13,12 +13,10 @@ from sqlite_utils import Database
 
 from ..config import ENTITY_KINDS
 from ..errors import StorageError
-from ..types import AUTHORITIES, Deadline, Entity, SignalRow
+from ..types import Deadline, Entity, SignalRow, authority_rank
 from ..types.times import iso
 from .event_merges import live_event, merges
 from .sql import day, in_chunks, moment_or_none
-
-_RANK = {a: i for i, a in enumerate(AUTHORITIES)}  # most binding first
 
 # What a SignalRow is made of (the order query_signals reads them in).
 _COLUMNS = """
@@ -169,7 +167,7 @@ def deadlines(db: Database, debate: str, start: date | None = None, end: date | 
     for value, kind, title, url, item_id, event_id, authority in db.execute(sql, args):
         event = live_event(event_id, resolve) if event_id else None
         key = (value, kind, event or item_id)
-        candidate = (_RANK.get(authority, 9), Deadline(day=day(value), kind=kind, title=title,
+        candidate = (authority_rank(authority), Deadline(day=day(value), kind=kind, title=title,
                                                        url=url, item_id=item_id, event=event))
         if key not in best or candidate[0] < best[key][0]:
             best[key] = candidate

@@ -53,4 +53,5 @@ from .stages import (  # noqa: F401
     SourceState,
     Topic,
     TopicHit,
+    authority_rank,
 )

@@ -13,6 +13,12 @@ from .official import Official, official_of
 KINDS = ("federal_register", "feed", "html", "regulations_gov", "reginfo", "congress_gov")
 ROLES = ("agency", "news", "commentary")
 AUTHORITIES = ("final", "proposed", "official", "news", "commentary")  # most binding first
+_AUTHORITY_RANK = {a: i for i, a in enumerate(AUTHORITIES)}
+
+
+def authority_rank(authority: str) -> int:
+    """Return how binding an authority is: 0 for final, rising; after them all if unknown."""
+    return _AUTHORITY_RANK.get(authority, len(AUTHORITIES))
 
 
 @dataclass(frozen=True)
