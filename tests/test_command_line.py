@@ -380,3 +380,34 @@ def test_a_reader_opens_a_database_without_writing_beside_it(demo, tmp_path):
         reader.execute("DELETE FROM items")
     reader.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_doctor_smtp_connects_through_the_senders_own_connection(tmp_path):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    sources = tmp_path / "sources.yaml"
+    smtp = f"{{host: 127.0.0.1, port: {port}, security: none, from: m@example.org}}"
+    sources.write_text(f"sources: []\nsmtp: {smtp}\n")
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        up = monitor("--db", str(tmp_path / "m.db"), "--sources", str(sources), "doctor",
+                     "--smtp")
+    finally:
+        controller.stop()
+    line = next(x for x in up.stdout.splitlines() if x.split()[1:2] == ["smtp"])
+    assert line.startswith("ok") and f"connected to 127.0.0.1:{port} (none)" in line
+    down = monitor("--db", str(tmp_path / "m.db"), "--sources", str(sources), "doctor",
+                   "--smtp")  # nothing listens any more
+    line = next(x for x in down.stdout.splitlines() if x.split()[1:2] == ["smtp"])
+    assert down.returncode == 1 and line.startswith("FAIL")
+    assert f"cannot reach 127.0.0.1:{port}" in line
