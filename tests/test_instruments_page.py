@@ -203,3 +203,35 @@ def test_what_moved_gives_the_instruments_state_not_the_bare_authority(demo):
         "What moved: Framework for Artificial Intelligence Diffusion")
     # an interim final rule the agency no longer enforces is not "final"
     assert "interim final rule, ended: not enforced 2025-05-13, noise" in everything.headline
+
+
+def test_an_order_with_an_empty_abstract_is_summed_up_from_its_fetched_text(tmp_path):
+    # the real GPO text of EO 14179 (its FR abstract is empty), headers first
+    text = (Path(__file__).parent / "fixtures" / "fulltext" / "raw-text-2025-02172.txt"
+            ).read_text()
+    title = "Removing Barriers to American Leadership in Artificial Intelligence"
+    db = store.open_db(tmp_path / "m.db")
+    db["items"].insert_all([
+        {"id": "fr:2025-02172", "source_id": "fr", "guid": "2025-02172", "url": "u",
+         "title": title, "summary": "", "kind": "federal_register",
+         "extra": json.dumps({"document_number": "2025-02172", "full_text": text})},
+        {"id": "fr:other", "source_id": "fr", "guid": "other", "url": "v", "title": "T",
+         "summary": "Its own abstract.", "kind": "federal_register",
+         "extra": json.dumps({"full_text": "not read: the abstract is there"})}])
+    texts = store.instruments.item_texts(db, ["fr:2025-02172", "fr:other"])
+    assert texts["fr:other"] == ("T", "Its own abstract.")
+    inst = Instrument(id="eo:14179", kind="executive_order", title=title, state="in_force",
+                      identifiers=("EO 14179",), direction="open", status="signed",
+                      since="2025-01-23",
+                      history=(Step("2025-01-23", "signed", "in_force", "fr:2025-02172",
+                                    "u"),))
+    summary = brief.key_point(inst, texts, None).summary
+    assert summary.startswith("The United States has long been at the forefront of "
+                              "artificial intelligence (AI) innovation")
+    # a rule's fetched text has no enacting clause: its headers are not quoted
+    rule = Instrument(id="rule:1", kind="rule", title="A Rule", state="pending",
+                      identifiers=("RIN 1",), direction="restrict", status="proposed",
+                      since="2025-01-23",
+                      history=(Step("2025-01-23", "proposed", "pending", "r", "u"),))
+    headers = "[Federal Register Volume 90, Number 20 (Friday, January 31, 2025)] [Rules]"
+    assert brief.key_point(rule, {"r": ("A Rule", headers)}, None).summary == ""

@@ -130,9 +130,11 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 # -- the instruments' side: badges and key points ------------------------------------------
 
-# an order's enacting clause and its first heading say nothing of what it does
-_ENACTING = re.compile(r"^By the authority vested in me\b.*?it is hereby ordered:\s*"
+# An order's text (its abstract is empty: the fetched full text, headers first) says what it
+# does after its enacting clause and the heading of its first section.
+_ENACTING = re.compile(r"^.*?By the authority vested in me\b.*?it is hereby ordered:\s*"
                        r"(?:Section|Sec\.)\s*1\.\s*(?:Purpose|Policy)[^.]*\.\s*", re.I)
+_GPO_HEADER = "[Federal Register Volume"  # how a document's fetched plain text begins
 KEY_POINTS = 8  # instruments on the Key points list; the rest are counted
 EVIDENCE = 4  # dated pieces of evidence shown per key point
 
@@ -185,6 +187,8 @@ def key_point(inst: Instrument, texts: dict[str, tuple[str, str]], since: str | 
     for step in inst.history:
         title, text = texts.get(step.item_id, ("", ""))
         text = _ENACTING.sub("", " ".join(text.split()))
+        if text.startswith(_GPO_HEADER):
+            continue  # a fetched text that is not an order's: no sentence of its own to quote
         if title == inst.title and len(text) >= 40 and not text.startswith(title):
             summary = one_line(text)  # its own document's words, not a report about it
             break

@@ -193,10 +193,14 @@ def get_instruments(db: Database, debate: str, state: str | None = None
 
 
 def item_texts(db: Database, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """Return (title, summary) of the given items, by id (the text key points quote)."""
+    """Return (title, summary) of the given items, by id (the text key points quote); a
+    document with an empty abstract gives the text the pipeline fetched for it instead (an
+    executive order's own words)."""
     out: dict[str, tuple[str, str]] = {}
     for marks, chunk in in_chunks(sorted(set(ids))):
-        for item_id, title, summary in db.execute(
-                f"SELECT id, title, summary FROM items WHERE id IN ({marks})", chunk):
-            out[item_id] = (title or "", summary or "")
+        for item_id, title, summary, full in db.execute(
+                "SELECT id, title, summary, CASE WHEN summary = '' THEN "
+                "json_extract(extra, '$.full_text') END "
+                f"FROM items WHERE id IN ({marks})", chunk):
+            out[item_id] = (title or "", summary or full or "")
     return out
