@@ -200,7 +200,7 @@ def test_the_alert_log_reads_back_datetimes(memdb):
     assert logged.alert == alert and logged.status == "sent" and logged.attempts == 1
     assert logged.fired_at == datetime(2024, 9, 20, 12, tzinfo=UTC)
     assert logged.sent_at == logged.last_attempt == datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC)
-    assert store.alerts.alert_log(memdb, "2024-09-21") == []
+    assert store.alerts.alert_log(memdb, date(2024, 9, 21)) == []
 
 
 def test_source_state_keeps_datetimes_and_stores_iso_text(memdb):
