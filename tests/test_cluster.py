@@ -34,8 +34,8 @@ def make(item_id: str, title: str, day: str, *, summary: str = "", source: str =
                     topics=tuple(TopicHit(t, ("cue",)) for t in topics), stance="neutral",
                     stance_cues=(), authority=authority, authority_reason="",
                     entities=tuple(own))
-    return cluster.member_of(item, signal, weight=weight, role=role,
-                             fetched_at=fetched or "2026-11-27T00:00:00+00:00", now=NOW)
+    at = datetime.fromisoformat(fetched or "2026-11-27T00:00:00+00:00")
+    return cluster.member_of(item, signal, weight=weight, role=role, fetched_at=at, now=NOW)
 
 
 def fr(item_id: str, number: str, title: str, day: str, doc_type: str = "Notice",

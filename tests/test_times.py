@@ -95,7 +95,7 @@ def test_profile_and_rank_make_one_score_type():
         Item(id="n:1", source_id="n", guid="1", url="https://n.example/1",
              title="Open weights rule", summary="", published="2024-09-12T09:00:00+00:00",
              kind="feed"),
-        _signal("n:1"), weight=1.0, role="news", fetched_at="2024-09-12T10:00:00+00:00",
+        _signal("n:1"), weight=1.0, role="news", fetched_at=datetime(2024, 9, 12, 10, tzinfo=UTC),
         now=NOW)
     unranked = cluster.profile("ev-1", [(news, "member")], NOW)
     assert isinstance(unranked, EventScore) and unranked.noise == 0.0
@@ -317,7 +317,7 @@ def test_the_cli_shows_the_period_it_read(clustered, tmp_path):
 
 
 def test_members_read_their_times_once_into_datetimes():
-    fetched = "2024-09-12T10:00:00+00:00"
+    fetched = datetime(2024, 9, 12, 10, tzinfo=UTC)
     doc = Item(id="fr:1", source_id="fr", guid="1", url="https://fr.example/1",
                title="Executive order on open weights", summary="",
                published="2024-09-12T00:00:00+00:00", kind="federal_register",

@@ -109,13 +109,13 @@ def _reference(own: list[Entity], cited: list[Entity]) -> str | None:
     return None
 
 
-def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_at: str,
-              now: datetime) -> Member:
+def member_of(item: Item, signal: Signal, *, weight: float, role: str,
+              fetched_at: datetime | None, now: datetime) -> Member:
     """Return what clustering needs of one relevant item and its signal.
 
     An item without a date takes its fetch time; a date in the future is taken as now.
     """
-    fetched = aware(fetched_at) if fetched_at else now
+    fetched = fetched_at or now
     published = _not_future(item.published, min(fetched, now) if item.published is None
                             else now)
     own = [e for e in signal.entities if e.start < 0]
