@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from . import logs, report, safe, store
@@ -53,7 +53,7 @@ def feed_id(debate: str) -> str:
     return f"tag:monitor.local,2026:{debate}"
 
 
-def deliver_digest(db: Database, config: Config, since: str | None, *,
+def deliver_digest(db: Database, config: Config, since: date | datetime | None, *,
                    recipients: Sequence[str] = (), send: bool = False, resend: bool = False,
                    skip_empty: bool = False, now: datetime | None = None,
                    password: str | None = None) -> DigestResult:

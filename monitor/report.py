@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import store
@@ -100,10 +100,11 @@ def daily_levels(db: Database, debate: str, days: int, now: datetime) -> list[Da
     return noise_levels(rows)[-days:]
 
 
-def build(db: Database, config: Config, since: str | None, now: datetime,
+def build(db: Database, config: Config, since: date | datetime | None, now: datetime,
           deadline_days: int = 30, examples: int = 3,
           exclude: frozenset[str] | set[str] = frozenset()) -> Report:
-    """Return the report of the period from ``since`` (None: everything) to ``now``.
+    """Return the report of the period from ``since`` (a moment, a day, or None: everything)
+    to ``now``.
 
     Items in ``exclude`` (already mailed) are left out, and so are events with nothing else
     new in the period.
@@ -146,7 +147,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
 
     events = sorted((row(r) for r in period_events),
                     key=lambda e: (-e.importance, -e.score.noise, e.score.event_id))
-    start = None if since is None else store.moment(since)
+    start = None if since is None else times.start_of(since)
     new_events = sorted((e for e in events if start is None or e.score.first_seen >= start),
                         key=lambda e: (e.score.date, e.score.event_id), reverse=True)
     # One line per document (the same FR document comes from several queries and from
@@ -213,7 +214,7 @@ def build(db: Database, config: Config, since: str | None, now: datetime,
         daily=tuple((d.day, d.relevant, d.total, d.level) for d in levels),
         topics=tuple((t, labels.get(t, t), n) for t, n in topic_counts.most_common()),
         noise=basis, headline=headline, headline_short=short,
-        since_arg=since[:10] if since else "all",
+        since_arg=times.day(since) if since else "all",
         actors=tuple(actors(name) for name in SIDES),
         **answer)
 
@@ -241,20 +242,22 @@ def what_moved(events: list[EventRow], deadlines: list[Any],
     return sentence, short
 
 
-def instruments_of(db: Database, debate: str, now: datetime, since: str | None = None,
+def instruments_of(db: Database, debate: str, now: datetime,
+                   since: date | datetime | None = None,
                    signals: list[SignalRow] | None = None,
                    events: list[EventRow] | None = None) -> dict[str, Any]:
     """Return the Report's ``instruments`` (latest change of state first), the ``outlook``
     built from them as of now, the period's ``key_points`` and the ``badges`` of the items
     and events whose authority alone would mislead."""
     found = store.instruments.get_instruments(db, debate)
-    points = brief.key_points(found, {}, since)
+    first = None if since is None else times.day(since)  # key points compare days
+    points = brief.key_points(found, {}, first)
     # the summaries quoted are read for the points the page and the digest show, no more
     shown = {p.instrument.id: p.instrument for p in (
         *points[:brief.KEY_POINTS], *[p for p in points if p.moved][:brief.KEY_POINTS])}
     texts = store.instruments.item_texts(db, {s.item_id for i in shown.values()
                                               for s in i.history})
-    points = tuple(brief.key_point(p.instrument, texts, since) if p.instrument.id in shown
+    points = tuple(brief.key_point(p.instrument, texts, first) if p.instrument.id in shown
                    else p for p in points)
     today = now.date().isoformat()
     index = brief.by_identifier(found)

@@ -474,7 +474,7 @@ def breakdown_child(db_path: str) -> None:
     events_sql = outputs._SIGNAL_SQL + f" AND event_items.event_id IN ({','.join('?' * len(ids))})"
     out["plans"] = {
         "period": [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + period_sql + tail,
-                                            [DEBATE, since7])],
+                                            [DEBATE, since7.isoformat()])],
         "events": [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + events_sql + tail,
                                             [DEBATE, *ids])],
     }

@@ -34,8 +34,8 @@ def make(item_id: str, title: str, day: str, *, summary: str = "", source: str =
                     topics=tuple(TopicHit(t, ("cue",)) for t in topics), stance="neutral",
                     stance_cues=(), authority=authority, authority_reason="",
                     entities=tuple(own))
-    return cluster.member_of(item, signal, weight=weight, role=role,
-                             fetched_at=fetched or "2026-11-27T00:00:00+00:00", now=NOW)
+    at = datetime.fromisoformat(fetched or "2026-11-27T00:00:00+00:00")
+    return cluster.member_of(item, signal, weight=weight, role=role, fetched_at=at, now=NOW)
 
 
 def fr(item_id: str, number: str, title: str, day: str, doc_type: str = "Notice",
@@ -167,9 +167,9 @@ def test_burst_of_wire_copies_is_one_event_in_bounded_time():
 
 def test_undated_and_future_items():
     undated = make("u:1", "Restrict open weights?", "", fetched="2026-11-20T10:00:00+00:00")
-    assert undated.published == "2026-11-20T10:00:00+00:00"
+    assert undated.published == datetime(2026, 11, 20, 10, tzinfo=UTC)
     future = make("f:1", "Restrict open weights?", "2031-01-01")
-    assert future.published == NOW.isoformat()
+    assert future.published == NOW
 
 
 def test_noise_formula_by_hand():
@@ -252,7 +252,7 @@ def test_likeness_does_not_chain_stories_into_a_months_long_event():
                     summary=f"Weekly roundup number {i} on restricting open weights.",
                     url=f"https://outlet.example/{i}") for i in range(19)]
     plan = cluster.plan(members, [], "d")
-    days = {m.item_id: datetime.fromisoformat(m.published) for m in members}
+    days = {m.item_id: m.published for m in members}
     assert len(plan.new_events) >= 3
     for group in groups(plan):
         span = max(days[i] for i in group) - min(days[i] for i in group)

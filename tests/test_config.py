@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -217,9 +217,9 @@ def test_parse_duration(value, seconds):
 @pytest.mark.parametrize(("value", "days"), [("48h", 2), ("30d", 30), ("12w", 84), ("1y", 365)])
 def test_parse_since(value, days):
     now = datetime(2026, 11, 2, 12, 0)
-    assert parse_since(value, now) == (now - timedelta(days=days)).isoformat()
+    assert parse_since(value, now) == now - timedelta(days=days)
     assert parse_since("all", now) is None
-    assert parse_since("2024-01-31", now) == "2024-01-31"
+    assert parse_since("2024-01-31", now) == date(2024, 1, 31)
     with pytest.raises(ValueError, match="is not a period"):
         parse_since("30m", now)
 

@@ -158,14 +158,14 @@ def test_a_digest_lists_only_what_moved_in_its_period(demo):
     db = store.open_db(demo / "monitor.db")
     config = load_config(demo / "sources.yaml")
     now = datetime(2026, 7, 1, tzinfo=UTC)
-    quiet = report.build(db, config, "2026-06-01T00:00:00+00:00", now)
+    quiet = report.build(db, config, datetime(2026, 6, 1, tzinfo=UTC), now)
     assert quiet.key_points and not any(p.moved for p in quiet.key_points)
     assert "KEY POINTS" not in render.digest_text(quiet)
     assert "## Key points" not in render.digest_markdown(quiet)
     # the page still says where each instrument that takes a side stands
     assert "RIN 0694-AJ90" in BeautifulSoup(render.page_html(quiet), "html.parser").find(
         id="key-points").get_text()
-    moved = report.build(db, config, "2025-05-01T00:00:00+00:00", now)
+    moved = report.build(db, config, datetime(2025, 5, 1, tzinfo=UTC), now)
     assert [p.instrument.id for p in moved.key_points if p.moved] == [
         "eo:14365", "rule:0694-AJ90"]
     text = render.digest_text(moved)

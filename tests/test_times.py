@@ -95,7 +95,7 @@ def test_profile_and_rank_make_one_score_type():
         Item(id="n:1", source_id="n", guid="1", url="https://n.example/1",
              title="Open weights rule", summary="", published="2024-09-12T09:00:00+00:00",
              kind="feed"),
-        _signal("n:1"), weight=1.0, role="news", fetched_at="2024-09-12T10:00:00+00:00",
+        _signal("n:1"), weight=1.0, role="news", fetched_at=datetime(2024, 9, 12, 10, tzinfo=UTC),
         now=NOW)
     unranked = cluster.profile("ev-1", [(news, "member")], NOW)
     assert isinstance(unranked, EventScore) and unranked.noise == 0.0
@@ -200,7 +200,7 @@ def test_the_alert_log_reads_back_datetimes(memdb):
     assert logged.alert == alert and logged.status == "sent" and logged.attempts == 1
     assert logged.fired_at == datetime(2024, 9, 20, 12, tzinfo=UTC)
     assert logged.sent_at == logged.last_attempt == datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC)
-    assert store.alerts.alert_log(memdb, "2024-09-21") == []
+    assert store.alerts.alert_log(memdb, date(2024, 9, 21)) == []
 
 
 def test_source_state_keeps_datetimes_and_stores_iso_text(memdb):
@@ -262,3 +262,83 @@ def test_log_lines_and_alert_times_have_one_formatter_each():
     assert times.zulu(datetime(2024, 9, 20, 7, 30, 5, tzinfo=UTC)) == "2024-09-20T07:30:05Z"
     assert times.moment_or_day(datetime(2024, 9, 20, 7, 30, 5, tzinfo=UTC)) == "2024-09-20 07:30"
     assert times.moment_or_day(date(2024, 9, 20)) == "2024-09-20"
+
+
+def test_a_period_is_a_moment_a_day_or_everything():
+    from monitor.config import parse_since
+
+    moment = parse_since("7d", NOW)
+    assert moment == NOW - timedelta(days=7) and moment.tzinfo is not None
+    day = parse_since("2024-09-12", NOW)
+    assert type(day) is date and day == date(2024, 9, 12)
+    assert parse_since("all", NOW) is None
+    assert times.start_of(day) == datetime(2024, 9, 12, tzinfo=UTC)
+    assert times.start_of(moment) is moment
+    assert times.day_of(moment) == date(2024, 9, 13) and times.day_of(day) is day
+
+
+def test_the_store_alone_makes_the_period_sql_text(clustered):
+    db, config = clustered
+    debate = config.debate.id
+    # an item known only to its day (a date without a time) on the period's first day
+    day_only = Item(id="news:day", source_id="news", guid="day", url="https://news.example/d",
+                    title="Commerce finalises reporting requirements for frontier AI models "
+                          "and computing clusters", summary="", published="2024-09-12",
+                    kind="feed")
+    store.save_source_run(db, SourceRun(source_id="news", status="ok", started=NOW), None,
+                          [day_only], signals_for=pipeline._classifier(config))
+    ids = {s.id for s in store.query_signals(db, debate, since=date(2024, 9, 12))}
+    assert ids == {"news:1", "news:day"}  # a day period takes in what is dated to the day
+    moment = datetime(2024, 9, 12, 9, 30, tzinfo=UTC)
+    assert {s.id for s in store.query_signals(db, debate, since=moment)} == {"news:1"}
+    later = moment + timedelta(seconds=1)
+    assert store.query_signals(db, debate, since=later) == []
+    assert len(store.query_signals(db, debate, since=None)) == 3
+    rep = report.build(db, config, date(2024, 9, 12), NOW)
+    assert rep.since == datetime(2024, 9, 12, tzinfo=UTC) and rep.since_arg == "2024-09-12"
+    assert {s.id for s in rep.signals} == {"news:1", "news:day"}
+    rep = report.build(db, config, moment, NOW)
+    assert rep.since == moment and rep.since_arg == "2024-09-12"
+    assert report.build(db, config, None, NOW).since_arg == "all"
+
+
+def test_the_cli_shows_the_period_it_read(clustered, tmp_path):
+    db, config = clustered
+    path = tmp_path / "m.db"
+    db.execute(f"VACUUM INTO '{path}'")
+    base = ["--db", str(path), "--sources", str(config.path)]
+    out = CliRunner().invoke(cli, [*base, "timeline", "--since", "2024-09-12", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["since"] == "2024-09-12"
+    out = CliRunner().invoke(cli, [*base, "alerts", "--since", "2024-09-12", "--json"])
+    assert json.loads(out.output) == {"since": "2024-09-12", "alerts": []}
+    out = CliRunner().invoke(cli, [*base, "alerts", "--since", "all"])
+    assert out.output.strip() == "no alerts fired since the start"
+
+
+def test_members_read_their_times_once_into_datetimes():
+    fetched = datetime(2024, 9, 12, 10, tzinfo=UTC)
+    doc = Item(id="fr:1", source_id="fr", guid="1", url="https://fr.example/1",
+               title="Executive order on open weights", summary="",
+               published="2024-09-12T00:00:00+00:00", kind="federal_register",
+               extra={"document_number": "2024-1", "publication_date": "2024-09-12",
+                      "signing_date": "2024-09-10"},
+               earliest="2024-09-11T08:00:00+00:00")
+    m = cluster.member_of(doc, _signal("fr:1"), weight=1.0, role="agency",
+                          fetched_at=fetched, now=NOW)
+    assert m.published == datetime(2024, 9, 12, tzinfo=UTC)
+    assert type(m.official_date) is date and m.official_date == date(2024, 9, 10)
+    assert m.earliest == datetime(2024, 9, 11, 8, tzinfo=UTC)
+    # an earliest moment after the fetch is taken as the fetch; no date: the fetch time
+    late = replace(doc, id="fr:2", earliest="2024-09-30T00:00:00+00:00", published=None)
+    m = cluster.member_of(late, _signal("fr:2"), weight=1.0, role="agency",
+                          fetched_at=fetched, now=NOW)
+    assert m.earliest == m.published == datetime(2024, 9, 12, 10, tzinfo=UTC)
+    assert cluster.profile("e", [(m, "member")], NOW).date == date(2024, 9, 10)
+
+
+def test_a_signal_is_stamped_with_a_datetime_stored_as_text(memdb):
+    at = datetime(2024, 9, 20, 12, 0, 5, tzinfo=UTC)
+    assert store.save_signals(memdb, [_signal("n:1")], at) == 1
+    assert memdb.execute("SELECT classified_at FROM signals").fetchone() == (
+        "2024-09-20T12:00:05+00:00",)

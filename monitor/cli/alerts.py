@@ -44,11 +44,11 @@ def alerts(ctx: Context, since: str, as_json: bool, test_rule: str | None) -> in
     with errors():
         rows = alert_store.alert_log(ctx.db(), start)
     if as_json:
-        echo_json(json.dumps({"since": start, "alerts": [logged_json(r) for r in rows]},
+        echo_json(json.dumps({"since": times.iso(start), "alerts": [logged_json(r) for r in rows]},
                              indent=2))
         return EXIT_OK
     if not rows:
-        echo(f"no alerts fired since {start or 'the start'}")
+        echo(f"no alerts fired since {times.iso(start) or 'the start'}")
     for r in rows:
         a = r.alert
         state = r.status if r.status != "failed" else f"failed x{r.attempts} ({r.last_error})"

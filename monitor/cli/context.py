@@ -123,8 +123,9 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def period_start(value: str) -> str | None:
-    """Return the ISO start of a --since period (None: all); a bad one is a usage error."""
+def period_start(value: str) -> date | datetime | None:
+    """Return the start of a --since period: a moment (7d), a day (2024-01-31) or None (all);
+    a bad one is a usage error."""
     try:
         return parse_since(value, now())
     except ValueError as e:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..types import Report
 
 
-def _report(ctx: Context, since: str | None) -> Report:
+def _report(ctx: Context, since: date | datetime | None) -> Report:
     """Return the report of the period from ``since`` (None: everything) to now."""
     from .. import report
 

@@ -146,7 +146,7 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
         db = ctx.db(create=False)
         assert config.debate is not None
         debate = config.debate.id
-        rows = store.timeline(db, debate, store.day(start) if start else None)
+        rows = store.timeline(db, debate, times.day_of(start) if start else None)
         levels = daily_levels(db, debate, 1, now())
     rows = [r for r in rows
             if (topic is None or topic in r.topics)
@@ -155,7 +155,7 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
     level = levels[-1] if levels else None
     if as_json:
         echo_json(json.dumps({
-            "debate": debate, "since": start,
+            "debate": debate, "since": times.iso(start),
             "noise_level": level_json(level) if level else None,
             "events": [event_json(r) for r in rows]}, indent=2))
         return
@@ -163,7 +163,7 @@ def timeline(ctx: Context, since: str, topic: str | None, min_noise: float | Non
         echo(f"Noise Level {level.level} on {times.day(level.day)} ({level.relevant} of "
                    f"{level.total} items relevant)")
     if not rows:
-        echo(f"no events since {start or 'the beginning'}" + (
+        echo(f"no events since {times.iso(start) or 'the beginning'}" + (
             " matching the filters" if topic or min_noise or authority else ""))
     print_timeline(rows)
 

@@ -8,14 +8,12 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from operator import mul
 
 from rapidfuzz import fuzz
 
 from ..types import Assignment, Member, Plan
-from .dates import day_ordinal
 from .members import title_key, tokens
 
 MAX_EVENT_SPAN_DAYS = 30  # similarity and coverage never grow an event past this span
@@ -49,12 +47,7 @@ def _topic_set(topics: tuple[str, ...]) -> frozenset[str]:
 def _day(m: Member) -> int:
     """Return the day a member happened: an official document's own date (an executive
     order's signing) when it has one, else its publication."""
-    if m.official_date:
-        try:
-            return day_ordinal(m.official_date[:10])
-        except ValueError:
-            pass
-    return datetime.fromisoformat(m.published).date().toordinal()
+    return (m.official_date or m.published.date()).toordinal()
 
 
 def live(resolve: Mapping[str, str], event_id: str) -> str:

@@ -81,13 +81,15 @@ def _outlet(item: Item) -> str:
     return host.removeprefix("www.") or item.source_id
 
 
-def _not_future(value: str | None, fallback: datetime) -> str:
+def _not_future(value: str | None, fallback: datetime) -> datetime:
+    """Return an item's ISO time read once, as an aware datetime, or ``fallback`` when it is
+    missing, unreadable or later than ``fallback``."""
     if value:
         try:
-            return min(aware(value), fallback).isoformat()
+            return min(aware(value), fallback)
         except ValueError:
             pass
-    return fallback.isoformat()
+    return fallback
 
 
 # Members repeat a few values (sources, outlets, kinds, topic lists): one copy of each, for
@@ -107,13 +109,13 @@ def _reference(own: list[Entity], cited: list[Entity]) -> str | None:
     return None
 
 
-def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_at: str,
-              now: datetime) -> Member:
+def member_of(item: Item, signal: Signal, *, weight: float, role: str,
+              fetched_at: datetime | None, now: datetime) -> Member:
     """Return what clustering needs of one relevant item and its signal.
 
     An item without a date takes its fetch time; a date in the future is taken as now.
     """
-    fetched = aware(fetched_at) if fetched_at else now
+    fetched = fetched_at or now
     published = _not_future(item.published, min(fetched, now) if item.published is None
                             else now)
     own = [e for e in signal.entities if e.start < 0]
@@ -126,8 +128,7 @@ def member_of(item: Item, signal: Signal, *, weight: float, role: str, fetched_a
     reference = None if primary else _reference(own, cited)
     official = None
     if item.kind == "federal_register":
-        day = item.official.signing_date or item.official.publication_date
-        official = day.isoformat() if day else None
+        official = item.official.signing_date or item.official.publication_date
     text = f"{item.title} {item.summary[:400]}"
     digest = hashlib.sha1(" ".join(tokens(f"{item.title} {item.summary[:2000]}"))
                           .encode()).hexdigest()

@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from ..types import EventScore, Member, authority_rank
-from .dates import aware
 
 HALF_LIFE_DAYS = 3.0
 REFERENCE_DAYS = 180
@@ -84,8 +83,8 @@ def profile(event_id: str, members: Sequence[tuple[Member, str]], as_of: datetim
     lead = _lead(distinct)
     officials = sorted(m.official_date for m in distinct if m.official_date)
     event_date = (lead.official_date or (officials[0] if officials else None)
-                  or min(m.published for m in distinct)[:10])
-    timed = [(aware(m.published), m.weight) for m in distinct]
+                  or min(m.published for m in distinct).date())
+    timed = [(m.published, m.weight) for m in distinct]
     peak, _ = peak_attention(timed)
     now_attention = attention(timed, as_of)
     outlets = len({m.outlet for m in distinct})
@@ -94,7 +93,7 @@ def profile(event_id: str, members: Sequence[tuple[Member, str]], as_of: datetim
     stances = Counter(m.stance for m in distinct)
     return EventScore(
         event_id=event_id, computed_at=as_of, title=lead.title,
-        date=date.fromisoformat(event_date[:10]), kind=lead.kind,
+        date=event_date, kind=lead.kind,
         authority=lead.authority,
         topics=tuple(t for t, _ in sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))),
         stance_mix=tuple(sorted(stances.items())), items=len(distinct), outlets=outlets,

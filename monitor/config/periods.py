@@ -35,16 +35,17 @@ def parse_interval(value: Any) -> int:
     return int(seconds)
 
 
-def parse_since(value: str, now: datetime) -> str | None:
-    """Return the ISO start of a period given as 30d, 12w, 1y, 48h, a date, or 'all' (None)."""
+def parse_since(value: str, now: datetime) -> date | datetime | None:
+    """Return the start of a period given as 30d, 12w, 1y, 48h (a moment: ``now`` less the
+    span), a date (that day, known only to the day), or 'all' (None)."""
     text = value.strip().lower()
     if text == "all":
         return None
     m = _PERIOD_RE.match(text)
     if m:
-        return (now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])).isoformat()
+        return now - timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
     try:
-        return date.fromisoformat(text).isoformat()
+        return date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{value!r} is not a period like 7d, 12w, 1y, 48h, a date "
                          "(2024-01-31) or 'all'") from None

@@ -48,9 +48,9 @@ def classify_stored(db: Database, signals_for: SignalsFor, where: str | None,
         pending.append(item)
         if len(pending) >= batch:
             with store.transaction(db):
-                done += store.save_signals(db, signals_for(pending), utcnow().isoformat())
+                done += store.save_signals(db, signals_for(pending), utcnow())
             pending = []
     if pending:
         with store.transaction(db):
-            done += store.save_signals(db, signals_for(pending), utcnow().isoformat())
+            done += store.save_signals(db, signals_for(pending), utcnow())
     return done

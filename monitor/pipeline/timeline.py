@@ -74,7 +74,7 @@ def _place(db: Database, debate: str, build: Callable[[store.events.MemberRow], 
         return None, {}
     keys = set().union(*(_keys(m) for m in new))
     window = timedelta(days=cluster.SIMILARITY_WINDOW_DAYS)
-    published = [datetime.fromisoformat(m.published) for m in new]
+    published = [m.published for m in new]
     start, end = min(published) - window, max(published) + window
     context = [build(r) for r in store.members_near(db, debate, keys, start, end)]
     plan = cluster.plan(new, context, debate, store.merges(db, debate))

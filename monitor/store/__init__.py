@@ -96,7 +96,7 @@ def save_source_run(
         with db.atomic():
             new = save_items(db, items, at) if items else []
             if new and signals_for is not None:
-                save_signals(db, signals_for(new), at)
+                save_signals(db, signals_for(new), run.started)
             if state is not None:
                 save_state(db, state)
             log_run(db, run, len(new))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -112,9 +112,9 @@ def sent_since(db: Database, target: str, since: datetime) -> int:
                           "status = 'sent' AND sent_at >= ?", [target, iso(since)]).fetchone()[0])
 
 
-def alert_log(db: Database, since: str | None = None) -> list[LoggedAlert]:
-    """Return logged alerts fired since a moment (all when None), newest first."""
-    where, args = ("fired_at >= ?", [since]) if since else (None, [])
+def alert_log(db: Database, since: date | datetime | None = None) -> list[LoggedAlert]:
+    """Return logged alerts fired since a moment or a day (all when None), newest first."""
+    where, args = ("fired_at >= ?", [iso(since)]) if since else (None, [])
     return [LoggedAlert(alert=_alert(r), fired_at=moment(r["fired_at"]), status=r["status"],
                         attempts=r["attempts"] or 0,
                         last_attempt=moment_or_none(r["last_attempt"]),

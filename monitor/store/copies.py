@@ -88,7 +88,7 @@ def save_copy_judgements(db: Database, changes: Sequence[tuple[Signal, Signal, s
                [MARK + debate, str(mark)])
     if not changes:
         return 0
-    save_signals(db, [after for _, after, _ in changes], at)
+    save_signals(db, [after for _, after, _ in changes], when)
     write(db, "copy_judgements", [
         {"item_id": after.item_id, "debate": after.debate, "copy_of": source, "at": at,
          "before": dumps(judgement(before)), "after": dumps(judgement(after))}

@@ -34,7 +34,8 @@ LEFT JOIN event_items ON event_items.item_id = signals.item_id
 WHERE signals.debate = ? AND signals.relevant = 1
 """
 
-MemberRow = tuple[Item, Signal, str, str | None, str | None]  # item, signal, fetched, event, role
+# item, signal, fetched (aware; None when unknown), event, role
+MemberRow = tuple[Item, Signal, datetime | None, str | None, str | None]
 
 
 def _iter_members(db: Database, where: str, args: Sequence[Any]) -> Iterator[MemberRow]:
@@ -48,7 +49,8 @@ def _iter_members(db: Database, where: str, args: Sequence[Any]) -> Iterator[Mem
     for values in cursor:
         signal = signal_from_row({c: values[i] for i, c in signal_cols})
         item = item_from_row({c: values[i] for i, c in item_cols})
-        yield item, signal, values[fetched], values[event], values[role]
+        at = values[fetched]
+        yield item, signal, moment(at) if at else None, values[event], values[role]
 
 
 def _members(db: Database, where: str, args: Sequence[Any]) -> list[MemberRow]:

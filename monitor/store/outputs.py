@@ -52,7 +52,7 @@ def query_signals(
     db: Database,
     debate: str,
     *,
-    since: str | None = None,
+    since: date | datetime | None = None,
     until: datetime | None = None,
     topic: str | None = None,
     stance: str | None = None,
@@ -65,6 +65,7 @@ def query_signals(
     limit: int | None = None,
 ) -> list[SignalRow]:
     """Return relevant items, newest first, filtered; an undated item counts at its fetch.
+    ``since`` is a moment, or a day (every item of that day, even one dated to the day only).
 
     ``query`` is an FTS5 query over titles and summaries; with ``identifier`` (a docket,
     citation, RIN ... typed as the query) an item whose extracted entities hold it matches
@@ -81,10 +82,10 @@ def query_signals(
             args = [debate, *ids, debate]
     if since:
         sql += " AND coalesce(items.published, items.fetched_at) >= ?"
-        args.append(since)
+        args.append(iso(since))
     if until:
         sql += " AND coalesce(items.published, items.fetched_at) <= ?"
-        args.append(until.isoformat())
+        args.append(iso(until))
     if topic:
         sql += " AND EXISTS (SELECT 1 FROM json_each(signals.topics) WHERE value = ?)"
         args.append(topic)

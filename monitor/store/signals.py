@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from ..types import Entity, Signal, TopicHit
+from ..types.times import iso
 from .sql import dumps, fields, write
 
 
-def save_signals(db: Database, signals: Iterable[Signal], classified_at: str) -> int:
-    """Insert or replace signals (one per item and debate) with their entity index; return
-    how many were written (call inside a transaction)."""
+def save_signals(db: Database, signals: Iterable[Signal], classified_at: datetime) -> int:
+    """Insert or replace signals (one per item and debate) with their entity index and the
+    moment they were classified (stored as ISO text); return how many were written (call
+    inside a transaction)."""
+    stamp = iso(classified_at)
     rows: list[dict[str, Any]] = []
     entity_rows: list[dict[str, Any]] = []
     keys: list[tuple[str, str]] = []
@@ -27,7 +31,7 @@ def save_signals(db: Database, signals: Iterable[Signal], classified_at: str) ->
             "topic_cues": dumps({t.topic: list(t.cues) for t in s.topics}),
             "stance": s.stance, "stance_cues": dumps(list(s.stance_cues)),
             "authority": s.authority, "authority_reason": s.authority_reason,
-            "entities": dumps([fields(e) for e in s.entities]), "classified_at": classified_at,
+            "entities": dumps([fields(e) for e in s.entities]), "classified_at": stamp,
         })
         entity_rows.extend({"item_id": s.item_id, "debate": s.debate, "kind": e.kind,
                             "value": e.value} for e in s.entities)

@@ -4,7 +4,7 @@ bodies, items, signals, members and plans."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -249,7 +249,7 @@ class Member:
     title: str
     text: str  # title and the start of the summary: what similarity compares
     url: str
-    published: str  # ISO UTC: the item's date (fetch time when it had none; never future)
+    published: datetime  # aware: the item's date (fetch time when it had none; never future)
     authority: str
     topics: tuple[str, ...]
     stance: str
@@ -261,10 +261,10 @@ class Member:
     specific: tuple[str, ...]  # every specific entity it names (for similarity)
     content_hash: str
     kind: str  # executive_order | rule | proposed_rule | notice | press_release | news | ...
-    official_date: str | None = None  # signing or publication date of an official document
+    official_date: date | None = None  # signing or publication date of an official document
     draft: bool = False  # on public inspection, not yet published
     event_id: str | None = None  # set for members already stored
-    earliest: str | None = None  # ISO UTC: when it was first publicly knowable
+    earliest: datetime | None = None  # aware: when it was first publicly knowable
 
 
 @dataclass(frozen=True, slots=True)

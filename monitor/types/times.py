@@ -4,7 +4,7 @@ aware UTC ``datetime`` and ``date`` objects; text is made from them only at the 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import overload
 
 NEVER = datetime.min.replace(tzinfo=UTC)  # sorts before every moment: an undated row's key
@@ -32,6 +32,19 @@ def day(value: date | datetime | str | None) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)[:10]
+
+
+def start_of(value: date | datetime) -> datetime:
+    """Return the first moment of a period start: a datetime as it is, a date (a period
+    given as a day, ``--since 2024-01-31``) at its midnight UTC."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), UTC)
+
+
+def day_of(value: date | datetime) -> date:
+    """Return the calendar day of a datetime (in its own zone), a date as it is."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def minute(value: datetime | None, empty: str = "") -> str:
