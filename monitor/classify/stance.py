@@ -14,6 +14,7 @@ A relevant Federal Register document is read by its `action` first (ACTIONS).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 # Words that turn the cue after them around (within WINDOW words before it).
@@ -27,15 +28,27 @@ NEGATORS = frozenset((
     "kill", "kills", "killed", "strike", "strikes", "struck", "strip", "strips", "stripped",
     "ending", "ends", "ended", "removing", "remove", "removes", "removed", "unwarranted",
     "premature", "futile", "futility", "instead", "rather", "than", "doesn", "unnecessary",
-    "overturn", "overturns", "overturned", "withdraw", "withdraws", "withdrawn", "withdrew",
+    "overturn", "overturns", "overturned", "overturning", "withdraw", "withdraws", "withdrawn",
+    "withdrew", "override", "overrides", "overriding", "overrode", "challenge", "challenges",
+    "challenging", "block", "blocks", "blocking", "blocked", "halt", "halts", "halting",
+    "halted", "freeze", "freezes", "freezing", "froze", "preempt", "preempts", "preempting",
+    "preempted", "preemption", "recission", "stop", "stops", "stopping", "stopped",
+    "abandon", "abandons", "abandoned", "postpone", "postpones", "postponed", "shelve",
+    "shelves", "shelved", "cancel", "cancels", "canceled", "cancelled", "reverse", "reverses",
+    "reversed", "reversing", "dismantle", "dismantles", "dismantling", "delay", "delays",
+    "delayed", "delaying", "pause", "pauses", "paused", "loosen", "loosens", "loosened",
+    "nullify", "nullifies", "nullified", "nullifying",
 ))
 WINDOW = 6
+# Words that join two cues under one negation ("not restrict or ban").
+JOINERS = frozenset(("or", "and", "nor", "to", "even"))
 # Verdicts that, right after a cue, say the speaker is against it ("export controls on open
 # models will not win the AI race", "restricting access may undermine safety").
 VERDICTS = frozenset((
     "not", "fail", "fails", "failed", "undermine", "undermines", "backfire", "backfires",
     "futile", "futility", "won", "counterproductive", "harm", "harms", "hurt", "hurts",
-    "stifle", "stifles",
+    "stifle", "stifles", "stifling", "threaten", "threatens", "threatening", "chill", "chills",
+    "hinder", "hinders", "hindering", "cripple", "cripples", "crippling", "unconstitutional",
 ))
 AFTER = 6
 # A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
@@ -53,10 +66,20 @@ ACTIONS = (
                  "briefing", "meeting", "listening session", "hearing")),
 )
 FLIP = {"restrict": "open", "open": "restrict", "neutral": "neutral"}
+# An item that attributes a view to each side ("supporters say ..., while critics argue ...")
+# reports a debate: it is `neutral`, whatever the cues inside the quoted views say.
+_SAYS = r"(?:say|says|said|argue|argues|argued|contend|contends|warn|warns|claim|claims|believe)"
+BOTH_SIDES = (
+    re.compile(rf" (?:supporters|proponents|advocates|backers|defenders)(?: \w+){{0,3}} {_SAYS} "),
+    re.compile(rf" (?:critics|opponents|detractors|skeptics|sceptics)(?: \w+){{0,3}} {_SAYS} "),
+)
 
 
-def _negated(folded: str, start: int, end: int) -> bool:
-    if not NEGATORS.isdisjoint(folded[max(0, start - 60):start].split()[-WINDOW:]):
+def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
+    """Whether a negation or reversal before the cue, or a verdict right after it, turns it
+    around. floor: where the previous cue ends; a negator before it acts on that cue, not on
+    this one ("remove the moratorium, reinstate state oversight")."""
+    if not NEGATORS.isdisjoint(folded[max(0, floor, start - 60):start].split()[-WINDOW:]):
         return True
     after = folded[end:end + 80].split()[:AFTER]
     if VERDICTS.isdisjoint(after):
@@ -66,6 +89,20 @@ def _negated(folded: str, start: int, end: int) -> bool:
                 i and after[i - 1] in NOUN_BEFORE):
             return True
     return False
+
+
+def _longest(hits: Sequence[tuple[int, int, tuple[str, ...]]]
+             ) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Return the hits in text order, less those inside a longer one: one phrase, one vote,
+    and the longer cue says what the words mean ("a state AI ban" bans states from
+    regulating: it is no "ban")."""
+    ordered = sorted(hits, key=lambda hit: (hit[0], -hit[1]))
+    kept: list[tuple[int, int, tuple[str, ...]]] = []
+    for hit in ordered:
+        if any(s <= hit[0] and hit[1] <= e and (s, e) != hit[:2] for s, e, _ in kept):
+            continue
+        kept.append(hit)
+    return kept
 
 
 def _by_action(action: str) -> tuple[str, str] | None:
@@ -90,22 +127,31 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
     done = _by_action(action) if relevant and action else None
     if done is not None:
         return done[0], (f"{done[0]}: the document's action is '{done[1]}'",)
+    if all(pattern.search(folded) for pattern in BOTH_SIDES):
+        return "neutral", ("neutral: the item gives both sides' views",)
     votes = {"restrict": 0, "open": 0, "neutral": 0}
     title_votes = {"restrict": 0, "open": 0, "neutral": 0}
     fired: list[str] = []
-    for start, end, cues in hits:
-        negated = _negated(folded, start, end)
-        for cue in cues:
-            side = side_of[cue]
-            if negated and side != "neutral":
-                side = FLIP[side]
-                fired.append(f"{side}: not '{cue}'")
-            else:
-                fired.append(f"{side}: {cue}")
-            weight = 2 if start < title_end else 1
-            votes[side] += weight
-            if start < title_end:
-                title_votes[side] += 1
+    floor, before = 0, False
+    for start, end, cues in _longest(hits):
+        between = folded[floor:start].split()
+        if floor and len(between) <= 2 and set(between) <= JOINERS:
+            negated = before  # "not to restrict or ban": the negation carries over
+        else:
+            negated = _negated(folded, start, end, floor)
+        # A reversal that is itself a cue ("vetoes", "rescinds") still turns the next one.
+        floor = start if set(folded[start:end].split()) <= NEGATORS else end
+        before = negated
+        side = side_of[cues[0]]  # one vote a hit, however many spellings the cue has
+        if negated and side != "neutral":
+            side = FLIP[side]
+            fired.extend(f"{side}: not '{cue}'" for cue in cues)
+        else:
+            fired.extend(f"{side_of[cue]}: {cue}" for cue in cues)
+        weight = 2 if start < title_end else 1
+        votes[side] += weight
+        if start < title_end:
+            title_votes[side] += 1
     evidence = tuple(dict.fromkeys(fired))
     if title_votes["neutral"] >= max(title_votes["restrict"], title_votes["open"], 1):
         return "neutral", evidence  # the headline asks, explains or reports a debate
