@@ -69,10 +69,16 @@ FLIP = {"restrict": "open", "open": "restrict", "neutral": "neutral"}
 # An item that attributes a view to each side ("supporters say ..., while critics argue ...")
 # reports a debate: it is `neutral`, whatever the cues inside the quoted views say.
 _SAYS = r"(?:say|says|said|argue|argues|argued|contend|contends|warn|warns|claim|claims|believe)"
-BOTH_SIDES = (
-    re.compile(rf" (?:supporters|proponents|advocates|backers|defenders)(?: \w+){{0,3}} {_SAYS} "),
-    re.compile(rf" (?:critics|opponents|detractors|skeptics|sceptics)(?: \w+){{0,3}} {_SAYS} "),
-)
+_PRO = "supporters|proponents|advocates|backers|defenders"
+_CON = "critics|opponents|detractors|skeptics|sceptics"
+_CRITICS = tuple(f" {word} " for word in _CON.split("|"))  # cheap: most name no critics
+BOTH_SIDES = tuple(re.compile(rf" (?:{words})(?: \\w+){{0,3}} {_SAYS} ") for words in (_CON, _PRO))
+
+
+def _both_sides(folded: str) -> bool:
+    """Whether the text gives a view to each side ("supporters say ..., critics argue ...")."""
+    return any(word in folded for word in _CRITICS) and all(
+        pattern.search(folded) for pattern in BOTH_SIDES)
 
 
 def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
@@ -91,16 +97,28 @@ def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
     return False
 
 
+_REVERSES: dict[tuple[str, ...], bool] = {}
+
+
+def _reverses(cues: tuple[str, ...]) -> bool:
+    """Whether a cue is itself a reversal word ("vetoes", "rescinds", "preempting")."""
+    known = _REVERSES.get(cues)
+    if known is None:
+        known = _REVERSES[cues] = all(w in NEGATORS for cue in cues for w in cue.split())
+    return known
+
+
 def _longest(hits: Sequence[tuple[int, int, tuple[str, ...]]]
              ) -> list[tuple[int, int, tuple[str, ...]]]:
     """Return the hits in text order, less those inside a longer one: one phrase, one vote,
     and the longer cue says what the words mean ("a state AI ban" bans states from
     regulating: it is no "ban")."""
-    ordered = sorted(hits, key=lambda hit: (hit[0], -hit[1]))
     kept: list[tuple[int, int, tuple[str, ...]]] = []
-    for hit in ordered:
-        if any(s <= hit[0] and hit[1] <= e and (s, e) != hit[:2] for s, e, _ in kept):
-            continue
+    for hit in hits:  # in the order the scan finds them: by where they end
+        while kept and kept[-1][0] >= hit[0]:
+            kept.pop()  # it ends no later and starts no earlier: inside this one
+        if kept and kept[-1][1] >= hit[1]:
+            continue  # ends where the kept one ends, which starts earlier: inside it
         kept.append(hit)
     return kept
 
@@ -127,32 +145,31 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
     done = _by_action(action) if relevant and action else None
     if done is not None:
         return done[0], (f"{done[0]}: the document's action is '{done[1]}'",)
-    if all(pattern.search(folded) for pattern in BOTH_SIDES):
-        return "neutral", ("neutral: the item gives both sides' views",)
     votes = {"restrict": 0, "open": 0, "neutral": 0}
     title_votes = {"restrict": 0, "open": 0, "neutral": 0}
     fired: list[str] = []
     floor, before = 0, False
     for start, end, cues in _longest(hits):
-        between = folded[floor:start].split()
-        if floor and len(between) <= 2 and set(between) <= JOINERS:
+        if floor and start - floor < 12 and set(folded[floor:start].split()) <= JOINERS:
             negated = before  # "not to restrict or ban": the negation carries over
         else:
             negated = _negated(folded, start, end, floor)
         # A reversal that is itself a cue ("vetoes", "rescinds") still turns the next one.
-        floor = start if set(folded[start:end].split()) <= NEGATORS else end
+        floor = start if _reverses(cues) else end
         before = negated
         side = side_of[cues[0]]  # one vote a hit, however many spellings the cue has
         if negated and side != "neutral":
             side = FLIP[side]
-            fired.extend(f"{side}: not '{cue}'" for cue in cues)
+            fired += [f"{side}: not '{cue}'" for cue in cues]
         else:
-            fired.extend(f"{side_of[cue]}: {cue}" for cue in cues)
+            fired += [f"{side}: {cue}" for cue in cues]
         weight = 2 if start < title_end else 1
         votes[side] += weight
         if start < title_end:
             title_votes[side] += 1
     evidence = tuple(dict.fromkeys(fired))
+    if (votes["restrict"] or votes["open"]) and _both_sides(folded):
+        return "neutral", ("neutral: the item gives both sides' views",) + evidence
     if title_votes["neutral"] >= max(title_votes["restrict"], title_votes["open"], 1):
         return "neutral", evidence  # the headline asks, explains or reports a debate
     restrict, open_ = votes["restrict"], votes["open"]
