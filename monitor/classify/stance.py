@@ -4,7 +4,11 @@ Each stance cue found in the text votes for its side (`restrict`, `open`, `neutr
 in the title votes twice, since a headline says what the item does. A `restrict` cue with a
 negation or a reversal among the few words before it ("urges NTIA *not to restrict*",
 "*does not warrant* restrictions", "*rescinds* the export controls", "*vetoes* the ban")
-votes `open` instead, and an `open` cue so negated votes `restrict`. An item whose title
+votes `open` instead, and an `open` cue so negated votes `restrict`. A negation acts on
+the cue it precedes, not past another cue, and carries over "or"/"and"; a reversal that is
+a cue itself ("vetoes") also turns the next one. One phrase is one vote: a cue inside a
+longer one ("ban" in "state AI ban") does not vote. An item that gives each side's view
+("supporters say ..., critics argue ...") reports a debate: `neutral`. An item whose title
 asks, explains or reports a debate ("request for comment", "explained", "debate") at least
 as loudly as it names a side is `neutral`. With no cue at all, an official document is read
 by what it does: a proposed or final rule adds duties (`restrict`); another relevant item
