@@ -35,7 +35,18 @@ def test_sizes_and_no_overlap() -> None:
     assert sum(r["relevant"] == "1" for r in test) >= 25
 
 
-@pytest.mark.parametrize("name", ["dev", "test"])
+def test_dev2_is_new_and_split_in_two() -> None:
+    # dev2: items gathered after the split to measure stance out of sample (README part 5);
+    # none repeats a dev or test title; part 2a was for changing, 2b and 2c for measuring.
+    fold = lambda text: " ".join(text.lower().replace("\u2019", "'").split())  # noqa: E731
+    seen = {fold(r["title"]) for r in rows("dev") + rows("test")}
+    new = rows("dev2")
+    assert len(new) >= 50
+    assert not seen & {fold(r["title"]) for r in new}
+    assert {r["part"] for r in new} == {"2a", "2b", "2c"}
+
+
+@pytest.mark.parametrize("name", ["dev", "dev2", "test"])
 def test_rows_follow_the_rules(name: str) -> None:
     for row in rows(name):
         assert row["relevant"] in {"0", "1"}, row["title"]

@@ -54,6 +54,33 @@ def test_stance_reads_negation(title, summary, stance):
     assert sig.stance == stance, sig.stance_cues
 
 
+# New items (tests/data/labelset/dev2.csv, part 2a): attribution, reversal verbs, scope.
+@pytest.mark.parametrize(("title", "summary", "stance"), [
+    ("Senate strips Cruz 10-year state AI ban from budget bill, 99-1",
+     "The Senate voted 99-1 to strip a provision from the One Big Beautiful Bill that would "
+     "have banned states from regulating artificial intelligence for 10 years.", "restrict"),
+    ("Senate Votes 99-1 to Remove AI Moratorium, Reinstate State Oversight", "", "restrict"),
+    ("Trump Executive Order Activates DOJ Task Force to Override State AI Laws", "", "open"),
+    ("Open Source AI Regulation Risks Stifling Innovation, Warn Experts", "", "open"),
+    ("California’s AI safety bill puts open source in the spotlight",
+     "California’s SB-1047 would require safety testing and shutdown planning for "
+     "sufficiently large AI models. Supporters say the bill is needed to reduce catastrophic "
+     "risk, while critics argue it could chill research, slow innovation, and make open "
+     "weight AI harder to release.", "neutral"),
+    ("Comment urging NTIA not to restrict or ban open models", "", "open"),
+])
+def test_stance_reads_attribution_reversal_and_scope(title, summary, stance):
+    sig = classify(item(title, summary), DEBATE)
+    assert sig.stance == stance, sig.stance_cues
+
+
+def test_one_phrase_one_vote():
+    # "state AI ban" is one phrase (a ban on states), not also a "ban" voting the other way
+    sig = classify(item("Senate strips Cruz 10-year state AI ban from budget bill"), DEBATE)
+    assert "restrict: not 'state ai ban'" in sig.stance_cues
+    assert not any(cue.endswith(": ban") or "'ban'" in cue for cue in sig.stance_cues)
+
+
 def test_negated_cue_is_shown_as_such():
     sig = classify(item("Comment urging NTIA not to restrict open models"), DEBATE)
     assert "open: not 'restrict'" in sig.stance_cues

@@ -4,7 +4,11 @@ Each stance cue found in the text votes for its side (`restrict`, `open`, `neutr
 in the title votes twice, since a headline says what the item does. A `restrict` cue with a
 negation or a reversal among the few words before it ("urges NTIA *not to restrict*",
 "*does not warrant* restrictions", "*rescinds* the export controls", "*vetoes* the ban")
-votes `open` instead, and an `open` cue so negated votes `restrict`. An item whose title
+votes `open` instead, and an `open` cue so negated votes `restrict`. A negation acts on
+the cue it precedes, not past another cue, and carries over "or"/"and"; a reversal that is
+a cue itself ("vetoes") also turns the next one. One phrase is one vote: a cue inside a
+longer one ("ban" in "state AI ban") does not vote. An item that gives each side's view
+("supporters say ..., critics argue ...") reports a debate: `neutral`. An item whose title
 asks, explains or reports a debate ("request for comment", "explained", "debate") at least
 as loudly as it names a side is `neutral`. With no cue at all, an official document is read
 by what it does: a proposed or final rule adds duties (`restrict`); another relevant item
@@ -14,6 +18,7 @@ A relevant Federal Register document is read by its `action` first (ACTIONS).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 # Words that turn the cue after them around (within WINDOW words before it).
@@ -27,15 +32,27 @@ NEGATORS = frozenset((
     "kill", "kills", "killed", "strike", "strikes", "struck", "strip", "strips", "stripped",
     "ending", "ends", "ended", "removing", "remove", "removes", "removed", "unwarranted",
     "premature", "futile", "futility", "instead", "rather", "than", "doesn", "unnecessary",
-    "overturn", "overturns", "overturned", "withdraw", "withdraws", "withdrawn", "withdrew",
+    "overturn", "overturns", "overturned", "overturning", "withdraw", "withdraws", "withdrawn",
+    "withdrew", "override", "overrides", "overriding", "overrode", "challenge", "challenges",
+    "challenging", "block", "blocks", "blocking", "blocked", "halt", "halts", "halting",
+    "halted", "freeze", "freezes", "freezing", "froze", "preempt", "preempts", "preempting",
+    "preempted", "preemption", "recission", "stop", "stops", "stopping", "stopped",
+    "abandon", "abandons", "abandoned", "postpone", "postpones", "postponed", "shelve",
+    "shelves", "shelved", "cancel", "cancels", "canceled", "cancelled", "reverse", "reverses",
+    "reversed", "reversing", "dismantle", "dismantles", "dismantling", "delay", "delays",
+    "delayed", "delaying", "pause", "pauses", "paused", "loosen", "loosens", "loosened",
+    "nullify", "nullifies", "nullified", "nullifying",
 ))
 WINDOW = 6
+# Words that join two cues under one negation ("not restrict or ban").
+JOINERS = frozenset(("or", "and", "nor", "to", "even"))
 # Verdicts that, right after a cue, say the speaker is against it ("export controls on open
 # models will not win the AI race", "restricting access may undermine safety").
 VERDICTS = frozenset((
     "not", "fail", "fails", "failed", "undermine", "undermines", "backfire", "backfires",
     "futile", "futility", "won", "counterproductive", "harm", "harms", "hurt", "hurts",
-    "stifle", "stifles",
+    "stifle", "stifles", "stifling", "threaten", "threatens", "threatening", "chill", "chills",
+    "hinder", "hinders", "hindering", "cripple", "cripples", "crippling", "unconstitutional",
 ))
 AFTER = 6
 # A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
@@ -53,10 +70,26 @@ ACTIONS = (
                  "briefing", "meeting", "listening session", "hearing")),
 )
 FLIP = {"restrict": "open", "open": "restrict", "neutral": "neutral"}
+# An item that attributes a view to each side ("supporters say ..., while critics argue ...")
+# reports a debate: it is `neutral`, whatever the cues inside the quoted views say.
+_SAYS = r"(?:say|says|said|argue|argues|argued|contend|contends|warn|warns|claim|claims|believe)"
+_PRO = "supporters|proponents|advocates|backers|defenders"
+_CON = "critics|opponents|detractors|skeptics|sceptics"
+_CRITICS = tuple(f" {word} " for word in _CON.split("|"))  # cheap: most name no critics
+BOTH_SIDES = tuple(re.compile(rf" (?:{words})(?: \\w+){{0,3}} {_SAYS} ") for words in (_CON, _PRO))
 
 
-def _negated(folded: str, start: int, end: int) -> bool:
-    if not NEGATORS.isdisjoint(folded[max(0, start - 60):start].split()[-WINDOW:]):
+def _both_sides(folded: str) -> bool:
+    """Whether the text gives a view to each side ("supporters say ..., critics argue ...")."""
+    return any(word in folded for word in _CRITICS) and all(
+        pattern.search(folded) for pattern in BOTH_SIDES)
+
+
+def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
+    """Whether a negation or reversal before the cue, or a verdict right after it, turns it
+    around. floor: where the previous cue ends; a negator before it acts on that cue, not on
+    this one ("remove the moratorium, reinstate state oversight")."""
+    if not NEGATORS.isdisjoint(folded[max(0, floor, start - 60):start].split()[-WINDOW:]):
         return True
     after = folded[end:end + 80].split()[:AFTER]
     if VERDICTS.isdisjoint(after):
@@ -66,6 +99,32 @@ def _negated(folded: str, start: int, end: int) -> bool:
                 i and after[i - 1] in NOUN_BEFORE):
             return True
     return False
+
+
+_REVERSES: dict[tuple[str, ...], bool] = {}
+
+
+def _reverses(cues: tuple[str, ...]) -> bool:
+    """Whether a cue is itself a reversal word ("vetoes", "rescinds", "preempting")."""
+    known = _REVERSES.get(cues)
+    if known is None:
+        known = _REVERSES[cues] = all(w in NEGATORS for cue in cues for w in cue.split())
+    return known
+
+
+def _longest(hits: Sequence[tuple[int, int, tuple[str, ...]]]
+             ) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Return the hits in text order, less those inside a longer one: one phrase, one vote,
+    and the longer cue says what the words mean ("a state AI ban" bans states from
+    regulating: it is no "ban")."""
+    kept: list[tuple[int, int, tuple[str, ...]]] = []
+    for hit in hits:  # in the order the scan finds them: by where they end
+        while kept and kept[-1][0] >= hit[0]:
+            kept.pop()  # it ends no later and starts no earlier: inside this one
+        if kept and kept[-1][1] >= hit[1]:
+            continue  # ends where the kept one ends, which starts earlier: inside it
+        kept.append(hit)
+    return kept
 
 
 def _by_action(action: str) -> tuple[str, str] | None:
@@ -93,20 +152,28 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
     votes = {"restrict": 0, "open": 0, "neutral": 0}
     title_votes = {"restrict": 0, "open": 0, "neutral": 0}
     fired: list[str] = []
-    for start, end, cues in hits:
-        negated = _negated(folded, start, end)
-        for cue in cues:
-            side = side_of[cue]
-            if negated and side != "neutral":
-                side = FLIP[side]
-                fired.append(f"{side}: not '{cue}'")
-            else:
-                fired.append(f"{side}: {cue}")
-            weight = 2 if start < title_end else 1
-            votes[side] += weight
-            if start < title_end:
-                title_votes[side] += 1
+    floor, before = 0, False
+    for start, end, cues in _longest(hits):
+        if floor and start - floor < 12 and set(folded[floor:start].split()) <= JOINERS:
+            negated = before  # "not to restrict or ban": the negation carries over
+        else:
+            negated = _negated(folded, start, end, floor)
+        # A reversal that is itself a cue ("vetoes", "rescinds") still turns the next one.
+        floor = start if _reverses(cues) else end
+        before = negated
+        side = side_of[cues[0]]  # one vote a hit, however many spellings the cue has
+        if negated and side != "neutral":
+            side = FLIP[side]
+            fired += [f"{side}: not '{cue}'" for cue in cues]
+        else:
+            fired += [f"{side}: {cue}" for cue in cues]
+        weight = 2 if start < title_end else 1
+        votes[side] += weight
+        if start < title_end:
+            title_votes[side] += 1
     evidence = tuple(dict.fromkeys(fired))
+    if (votes["restrict"] or votes["open"]) and _both_sides(folded):
+        return "neutral", ("neutral: the item gives both sides' views",) + evidence
     if title_votes["neutral"] >= max(title_votes["restrict"], title_votes["open"], 1):
         return "neutral", evidence  # the headline asks, explains or reports a debate
     restrict, open_ = votes["restrict"], votes["open"]
