@@ -15,7 +15,8 @@ from monitor import instruments, pipeline, store
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.parse import parse
-from monitor.types import Claim, Fetched, Item, Source, SourceRun
+from monitor.types import Claim, Fetched, Item, Source, SourceRun, when_text
+from monitor.types.times import day
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "instruments"
 
@@ -40,11 +41,12 @@ def releases() -> list[Item]:
 
 def test_fr_fields_make_claims(fr_items):
     eo = instruments.claims(fr_items["2023-24283"], None)
-    assert [(c.instrument, c.state, c.status, c.date) for c in eo] == [
+    assert [(c.instrument, c.state, c.status, day(c.date)) for c in eo] == [
         ("eo:14110", "in_force", "signed", "2023-10-30"),
         ("eo:14110", "ended", "revoked by EO 14148", "2025-01-20")]
     (ifr,) = instruments.claims(fr_items["2025-00636"], None)
-    assert (ifr.instrument, ifr.state, ifr.due) == ("rule:0694-AJ90", "in_force", "2025-05-15")
+    assert (ifr.instrument, ifr.state, day(ifr.due)) == ("rule:0694-AJ90", "in_force",
+                                                         "2025-05-15")
     assert "interim final rule" in ifr.status and "comments open until 2025-05-15" in ifr.status
     (nprm,) = instruments.claims(fr_items["2024-20529"], None)
     assert (nprm.instrument, nprm.state) == ("rule:0694-AJ55", "pending")
@@ -67,16 +69,17 @@ def test_rule_is_ended_with_its_evidence(fr_items, releases):
                 for c in instruments.claims(item, None)]
     built = {i.id: i for i in instruments.build(relevant)}
     rule = built["rule:0694-AJ90"]
-    assert (rule.state, rule.status, rule.since) == ("ended", "rescinded", "2025-05-13")
-    assert [s.date for s in rule.history] == ["2025-01-13", "2025-05-13", "2026-05-12",
+    assert (rule.state, rule.status, day(rule.since)) == ("ended", "rescinded", "2025-05-13")
+    assert [day(s.date) for s in rule.history] == ["2025-01-13", "2025-05-13", "2026-05-12",
                                               "2026-05-12"]
     assert rule.history[1].url.startswith("https://www.bis.gov/press-release/")
 
 
-def claim(state: str, day: str, status: str = "", *, own: bool = True, official: bool = True,
-          item: str = "") -> Claim:
+def claim(state: str, when: str, status: str = "", *, own: bool = True,
+          official: bool = True, item: str = "") -> Claim:
+    day = when
     return Claim(instrument="rule:0694-AJ55", kind="rule", state=state, status=status or state,
-                 date=day, item_id=item or f"i{day}{state}", url=f"https://x.test/{day}",
+                 date=date.fromisoformat(when), item_id=item or f"i{day}{state}", url=f"https://x.test/{day}",
                  title="A rule", own=own, official=official, relevant=True)
 
 
@@ -256,7 +259,7 @@ def test_congress_gov_actions_move_a_bill():
     assert items[0].url == "https://www.congress.gov/bill/119th-congress/senate-bill/286/" \
                            "all-actions"
     found = [c for i in items for c in instruments.claims(i, None)]
-    assert {(c.instrument, c.state, c.date) for c in found} == {
+    assert {(c.instrument, c.state, day(c.date)) for c in found} == {
         ("bill:S. 286", "pending", "2025-01-28")}
     mention = replace(found[0], item_id="news:1", state="", status="mentioned", own=False,
                       relevant=True)
@@ -264,7 +267,8 @@ def test_congress_gov_actions_move_a_bill():
     assert (bill.kind, bill.state) == ("bill", "pending")
     o = instruments.outlook([bill], date(2025, 6, 1))
     assert any(f.basis == "bill actions, bill:S. 286" for f in o.forecast)
-    vetoed = replace(found[0], item_id="c:2", status="vetoed", state="ended", date="2025-05-01")
+    vetoed = replace(found[0], item_id="c:2", status="vetoed", state="ended",
+                     date=date(2025, 5, 1))
     assert instruments.life_cycle("bill:S. 286", [*found, vetoed]).state == "ended"
 
 
@@ -282,7 +286,7 @@ def test_forecast_names_open_comment_periods(fr_items):
                                                                       None)]
     built = instruments.build(relevant)
     while_open = instruments.forecast(built, date(2025, 3, 1))
-    assert [f.horizon for f in while_open] == ["2025-05-15"]
+    assert [when_text(f.horizon) for f in while_open] == ["2025-05-15"]
     assert "open comment period" in while_open[0].basis
     assert instruments.forecast(built, date(2025, 6, 1)) == []
 
