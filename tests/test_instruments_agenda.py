@@ -5,7 +5,7 @@ outlook's forecast as its basis."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -126,6 +126,7 @@ def test_projection_is_stored_with_the_instrument(memdb, agenda):
     (inst,) = instruments.build([_ifr(), *instruments.claims(agenda["0503-AA80"],
                                                              _relevant(agenda["0503-AA80"]))])
     with store.transaction(memdb):
-        store.instruments.save_instruments(memdb, "d", [inst], "2026-01-01T00:00:00+00:00")
+        store.instruments.save_instruments(memdb, "d", [inst],
+                                           datetime(2026, 1, 1, tzinfo=UTC))
     (back,) = store.instruments.get_instruments(memdb, "d")
     assert back.projected == inst.projected and back == inst

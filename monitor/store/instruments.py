@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import Claim, Instrument, Item, Signal, Step, times, when_of
+from ..types import Claim, Instrument, Item, Signal, Step, times, when_of, when_text
 from .items import item_from_row
 from .signals import signal_from_row
 from .sql import day_or_none, dumps, in_chunks, write
@@ -60,7 +61,7 @@ def iter_scan(db: Database, debate: str, after: int, batch: int = 2000
         last = rows[-1][0]
 
 
-def save_claims(db: Database, debate: str, claims: Iterable[Claim], at: str) -> int:
+def save_claims(db: Database, debate: str, claims: Iterable[Claim], at: datetime) -> int:
     """Append claims (a claim already stored is kept as it was); return how many were given."""
     rows = []
     for c in claims:
@@ -69,7 +70,7 @@ def save_claims(db: Database, debate: str, claims: Iterable[Claim], at: str) -> 
         row["identifiers"] = dumps(list(c.identifiers))
         row["own"], row["official"], row["relevant"] = int(c.own), int(c.official), \
             int(c.relevant)
-        row.update(debate=debate, added_at=at)
+        row.update(debate=debate, added_at=times.iso(at))
         rows.append(row)
     if rows:
         write(db, "instrument_claims", rows, verb="INSERT OR IGNORE")
@@ -133,18 +134,19 @@ def rule_titles(db: Database, debate: str) -> dict[str, str]:
         "ORDER BY date DESC", [debate]).fetchall()}
 
 
-def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument], at: str,
-                     dropped: Iterable[str] = ()) -> int:
+def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument],
+                     when: datetime, dropped: Iterable[str] = ()) -> int:
     """Write each instrument's current life cycle and append its change of state, if any;
     ``dropped`` instruments (no relevant item names them any more) leave the current table,
     their history staying; return how many changed (call inside a transaction)."""
     instruments = list(instruments)
+    at = times.iso(when)
     gone = [(debate, i) for i in dropped]
     if gone:
         db.conn.executemany("DELETE FROM instruments WHERE debate = ? AND id = ?", gone)
         write(db, "instrument_states", [
             {"debate": debate, "instrument": i, "state": "untracked",
-             "status": "no relevant item names it", "since": at[:10], "recorded_at": at}
+             "status": "no relevant item names it", "since": times.day(when), "recorded_at": at}
             for _, i in gone])
     before = {i: (s, st) for i, s, st in db.execute(
         "SELECT id, state, status FROM instruments WHERE debate = ?", [debate]).fetchall()}
@@ -156,7 +158,7 @@ def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument
                      "status": inst.status, "direction": inst.direction, "since": since,
                      "due": times.iso(inst.due), "history": dumps(
                          [{**vars(s), "date": times.day(s.date)} for s in inst.history]),
-                     "projected": dumps([[e, a, d.isoformat()] for e, a, d in inst.projected]),
+                     "projected": dumps([[e, a, when_text(d)] for e, a, d in inst.projected]),
                      "updated_at": at})
         if before.pop(inst.id, None) != (inst.state, inst.status):
             changes.append({"debate": debate, "instrument": inst.id, "state": inst.state,
