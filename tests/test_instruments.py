@@ -320,3 +320,39 @@ def test_why_it_matters_and_forecast_come_from_the_instruments(demo):
     forecast = " ".join(page.find("section", id="forecast").get_text(" ").split())
     assert "Proposed or interim and not yet final" not in forecast
     assert "0694-AJ55" in forecast and forecast.count("Events may develop differently") == 1
+
+
+def test_an_undated_claim_is_none_past_storage_and_empty_text_in_it(memdb):
+    from monitor.cli.instruments import instrument_json
+
+    undated = replace(claim("pending", "2024-09-11", "proposed rule"), date=None)
+    final = claim("in_force", "2025-03-01", "final rule")
+    inst = instruments.life_cycle("rule:0694-AJ55", [final, undated])
+    assert [s.date for s in inst.history] == [None, date(2025, 3, 1)]  # undated sorts first
+    assert inst.since == date(2025, 3, 1)
+    at = datetime(2025, 3, 2, 8, tzinfo=UTC)
+    with store.transaction(memdb):
+        store.instruments.save_claims(memdb, "d", [undated, final], at)
+        store.instruments.save_instruments(memdb, "d", [inst], at)
+    assert sorted(memdb.execute("SELECT date, added_at FROM instrument_claims").fetchall()) \
+        == [("", "2025-03-02T08:00:00+00:00"), ("2025-03-01", "2025-03-02T08:00:00+00:00")]
+    assert {c.date for c in store.instruments.claims_of(memdb, "d", [inst.id])} == {
+        None, date(2025, 3, 1)}
+    (back,) = store.instruments.get_instruments(memdb, "d")
+    assert back == inst
+    shown = instrument_json(back)
+    assert (shown["since"], shown["history"][0]["date"]) == ("2025-03-01", "")
+
+
+def test_a_month_only_projection_is_a_month():
+    from monitor.types import Month, when_key, when_of
+
+    month, day_ = when_of("2026-07"), when_of("2026-07-01")
+    assert month == Month(2026, 7) and day_ == date(2026, 7, 1)
+    assert (str(month), when_text(month), when_text(day_)) == ("2026-07", "2026-07",
+                                                               "2026-07-01")
+    # a month sorts before the days in it, as its text did
+    assert sorted([day_, month, date(2026, 6, 30)], key=when_key) == [
+        date(2026, 6, 30), month, day_]
+    with pytest.raises(ValueError):
+        when_of("July 2026")
