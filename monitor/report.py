@@ -250,7 +250,7 @@ def instruments_of(db: Database, debate: str, now: datetime,
     built from them as of now, the period's ``key_points`` and the ``badges`` of the items
     and events whose authority alone would mislead."""
     found = store.instruments.get_instruments(db, debate)
-    first = None if since is None else times.day(since)  # key points compare days
+    first = None if since is None else times.day_of(since)  # key points compare days
     points = brief.key_points(found, {}, first)
     # the summaries quoted are read for the points the page and the digest show, no more
     shown = {p.instrument.id: p.instrument for p in (
@@ -275,7 +275,8 @@ def instruments_of(db: Database, debate: str, now: datetime,
                            f"{score.kind.replace('_', ' ')} {score.title}", index, today)
         if said != score.authority:
             badges[score.event_id] = said
-    return {"instruments": tuple(sorted(found, key=lambda i: i.since, reverse=True)),
+    return {"instruments": tuple(sorted(found, key=lambda i: i.since or date.min,
+                                        reverse=True)),
             "outlook": build_outlook(found, now.date()),
             "key_points": points,
             "badges": tuple(sorted(badges.items()))}

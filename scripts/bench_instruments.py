@@ -28,7 +28,7 @@ import sys
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Report, forbid_network, ratio_figure  # noqa: E402
@@ -36,7 +36,7 @@ from bench_query import DEBATE, FULL, QUICK, build_db, now_utc  # noqa: E402
 from bench_timeline import absolute, best_of, monitor_cmd, startup_baseline  # noqa: E402
 
 from monitor import instruments, store  # noqa: E402
-from monitor.types import Claim, Instrument  # noqa: E402
+from monitor.types import Claim, Instrument, State  # noqa: E402
 
 SEED = 20250113
 TARGET_SECONDS = 1.0
@@ -55,12 +55,12 @@ def _claims(kind: str, n: int, items: list[str], rng: random.Random) -> list[Cla
     day = START + timedelta(days=rng.randrange(0, 1000))
     out: list[Claim] = []
 
-    def add(state: str, status: str, own: bool = True, official: bool = True,
-            note: str = "", due: str | None = None) -> None:
+    def add(state: State | Literal[""], status: str, own: bool = True, official: bool = True,
+            note: str = "", due: date | None = None) -> None:
         nonlocal day
         item = rng.choice(items)
         out.append(Claim(instrument=key, kind=kind, state=state, status=status,
-                         date=day.isoformat(), item_id=item, url=f"https://x.test/{item}",
+                         date=day, item_id=item, url=f"https://x.test/{item}",
                          title=f"Instrument {n} on model weights" if own else "",
                          identifiers=(label,), own=own, official=official,
                          stance=stance, relevant=True, due=due, note=note))
@@ -71,7 +71,7 @@ def _claims(kind: str, n: int, items: list[str], rng: random.Random) -> list[Cla
         if rng.random() < 0.4:
             add("ended", f"revoked by EO {14500 + n}")
     elif kind == "rule":
-        closes = (day + timedelta(days=60)).isoformat()
+        closes = day + timedelta(days=60)
         add("pending", f"proposed rule, comments close {closes}", due=closes)
         roll = rng.random()
         if roll < 0.45:
@@ -93,7 +93,7 @@ def _claims(kind: str, n: int, items: list[str], rng: random.Random) -> list[Cla
         if rng.random() < 0.05:
             add("in_force", "enacted")
     else:
-        closes = (day + timedelta(days=30)).isoformat()
+        closes = day + timedelta(days=30)
         add("pending", f"request for comment, comments close {closes}", due=closes)
     for _ in range(rng.randrange(0, 3)):  # relevant news naming it: direction, not state
         add("", "mentioned", own=False, official=False)
@@ -117,7 +117,7 @@ def fill(path: Path, rep: Report) -> dict[str, Any]:
             claims.extend(_claims(kind, n, items, rng))
     built: list[Instrument] = instruments.build(claims)
     db = store.open_db(path)
-    stamp = now_utc().isoformat()
+    stamp = now_utc()
     with store.transaction(db):
         store.instruments.save_claims(db, DEBATE, claims, stamp)
         store.instruments.save_instruments(db, DEBATE, built, stamp)

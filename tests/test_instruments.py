@@ -15,7 +15,8 @@ from monitor import instruments, pipeline, store
 from monitor.cli import cli
 from monitor.config import load_config
 from monitor.parse import parse
-from monitor.types import Claim, Fetched, Item, Source, SourceRun
+from monitor.types import Claim, Fetched, Item, Source, SourceRun, when_text
+from monitor.types.times import day
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "instruments"
 
@@ -40,11 +41,12 @@ def releases() -> list[Item]:
 
 def test_fr_fields_make_claims(fr_items):
     eo = instruments.claims(fr_items["2023-24283"], None)
-    assert [(c.instrument, c.state, c.status, c.date) for c in eo] == [
+    assert [(c.instrument, c.state, c.status, day(c.date)) for c in eo] == [
         ("eo:14110", "in_force", "signed", "2023-10-30"),
         ("eo:14110", "ended", "revoked by EO 14148", "2025-01-20")]
     (ifr,) = instruments.claims(fr_items["2025-00636"], None)
-    assert (ifr.instrument, ifr.state, ifr.due) == ("rule:0694-AJ90", "in_force", "2025-05-15")
+    assert (ifr.instrument, ifr.state, day(ifr.due)) == ("rule:0694-AJ90", "in_force",
+                                                         "2025-05-15")
     assert "interim final rule" in ifr.status and "comments open until 2025-05-15" in ifr.status
     (nprm,) = instruments.claims(fr_items["2024-20529"], None)
     assert (nprm.instrument, nprm.state) == ("rule:0694-AJ55", "pending")
@@ -67,16 +69,17 @@ def test_rule_is_ended_with_its_evidence(fr_items, releases):
                 for c in instruments.claims(item, None)]
     built = {i.id: i for i in instruments.build(relevant)}
     rule = built["rule:0694-AJ90"]
-    assert (rule.state, rule.status, rule.since) == ("ended", "rescinded", "2025-05-13")
-    assert [s.date for s in rule.history] == ["2025-01-13", "2025-05-13", "2026-05-12",
+    assert (rule.state, rule.status, day(rule.since)) == ("ended", "rescinded", "2025-05-13")
+    assert [day(s.date) for s in rule.history] == ["2025-01-13", "2025-05-13", "2026-05-12",
                                               "2026-05-12"]
     assert rule.history[1].url.startswith("https://www.bis.gov/press-release/")
 
 
-def claim(state: str, day: str, status: str = "", *, own: bool = True, official: bool = True,
-          item: str = "") -> Claim:
+def claim(state: str, when: str, status: str = "", *, own: bool = True,
+          official: bool = True, item: str = "") -> Claim:
+    day = when
     return Claim(instrument="rule:0694-AJ55", kind="rule", state=state, status=status or state,
-                 date=day, item_id=item or f"i{day}{state}", url=f"https://x.test/{day}",
+                 date=date.fromisoformat(when), item_id=item or f"i{day}{state}", url=f"https://x.test/{day}",
                  title="A rule", own=own, official=official, relevant=True)
 
 
@@ -256,7 +259,7 @@ def test_congress_gov_actions_move_a_bill():
     assert items[0].url == "https://www.congress.gov/bill/119th-congress/senate-bill/286/" \
                            "all-actions"
     found = [c for i in items for c in instruments.claims(i, None)]
-    assert {(c.instrument, c.state, c.date) for c in found} == {
+    assert {(c.instrument, c.state, day(c.date)) for c in found} == {
         ("bill:S. 286", "pending", "2025-01-28")}
     mention = replace(found[0], item_id="news:1", state="", status="mentioned", own=False,
                       relevant=True)
@@ -264,7 +267,8 @@ def test_congress_gov_actions_move_a_bill():
     assert (bill.kind, bill.state) == ("bill", "pending")
     o = instruments.outlook([bill], date(2025, 6, 1))
     assert any(f.basis == "bill actions, bill:S. 286" for f in o.forecast)
-    vetoed = replace(found[0], item_id="c:2", status="vetoed", state="ended", date="2025-05-01")
+    vetoed = replace(found[0], item_id="c:2", status="vetoed", state="ended",
+                     date=date(2025, 5, 1))
     assert instruments.life_cycle("bill:S. 286", [*found, vetoed]).state == "ended"
 
 
@@ -282,7 +286,7 @@ def test_forecast_names_open_comment_periods(fr_items):
                                                                       None)]
     built = instruments.build(relevant)
     while_open = instruments.forecast(built, date(2025, 3, 1))
-    assert [f.horizon for f in while_open] == ["2025-05-15"]
+    assert [when_text(f.horizon) for f in while_open] == ["2025-05-15"]
     assert "open comment period" in while_open[0].basis
     assert instruments.forecast(built, date(2025, 6, 1)) == []
 
@@ -316,3 +320,39 @@ def test_why_it_matters_and_forecast_come_from_the_instruments(demo):
     forecast = " ".join(page.find("section", id="forecast").get_text(" ").split())
     assert "Proposed or interim and not yet final" not in forecast
     assert "0694-AJ55" in forecast and forecast.count("Events may develop differently") == 1
+
+
+def test_an_undated_claim_is_none_past_storage_and_empty_text_in_it(memdb):
+    from monitor.cli.instruments import instrument_json
+
+    undated = replace(claim("pending", "2024-09-11", "proposed rule"), date=None)
+    final = claim("in_force", "2025-03-01", "final rule")
+    inst = instruments.life_cycle("rule:0694-AJ55", [final, undated])
+    assert [s.date for s in inst.history] == [None, date(2025, 3, 1)]  # undated sorts first
+    assert inst.since == date(2025, 3, 1)
+    at = datetime(2025, 3, 2, 8, tzinfo=UTC)
+    with store.transaction(memdb):
+        store.instruments.save_claims(memdb, "d", [undated, final], at)
+        store.instruments.save_instruments(memdb, "d", [inst], at)
+    assert sorted(memdb.execute("SELECT date, added_at FROM instrument_claims").fetchall()) \
+        == [("", "2025-03-02T08:00:00+00:00"), ("2025-03-01", "2025-03-02T08:00:00+00:00")]
+    assert {c.date for c in store.instruments.claims_of(memdb, "d", [inst.id])} == {
+        None, date(2025, 3, 1)}
+    (back,) = store.instruments.get_instruments(memdb, "d")
+    assert back == inst
+    shown = instrument_json(back)
+    assert (shown["since"], shown["history"][0]["date"]) == ("2025-03-01", "")
+
+
+def test_a_month_only_projection_is_a_month():
+    from monitor.types import Month, when_key, when_of
+
+    month, day_ = when_of("2026-07"), when_of("2026-07-01")
+    assert month == Month(2026, 7) and day_ == date(2026, 7, 1)
+    assert (str(month), when_text(month), when_text(day_)) == ("2026-07", "2026-07",
+                                                               "2026-07-01")
+    # a month sorts before the days in it, as its text did
+    assert sorted([day_, month, date(2026, 6, 30)], key=when_key) == [
+        date(2026, 6, 30), month, day_]
+    with pytest.raises(ValueError):
+        when_of("July 2026")

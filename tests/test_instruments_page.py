@@ -5,7 +5,7 @@ notice is a notice) and the Key points, one line per instrument with its own wor
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,9 @@ from monitor.config import load_config, load_debate
 from monitor.outputs import brief, render
 from monitor.parse import parse
 from monitor.types import Entity, Fetched, Instrument, Source, Step
+from monitor.types.times import day
+
+D = date.fromisoformat
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "instruments"
 DEBATE = load_debate("open-weights")
@@ -56,7 +59,7 @@ def _ifr(state: str = "in_force") -> Instrument:
     return Instrument(id="rule:0694-AJ90", kind="rule", title="Framework", state=state,
                       identifiers=("RIN 0694-AJ90",), direction="restrict",
                       status="not enforced" if state == "ended" else "interim final rule",
-                      since="2025-05-13" if state == "ended" else "2025-01-13", history=())
+                      since=D("2025-05-13" if state == "ended" else "2025-01-13"), history=())
 
 
 OWN = (Entity("rin", "0694-AJ90", "0694-AJ90"),
@@ -95,7 +98,7 @@ def test_sample_badges_and_key_points(demo):
     points = {p.instrument.id: p for p in rep.key_points}
     rule = points["rule:0694-AJ90"]
     assert rule.summary.startswith("With this interim final rule, the Commerce Department")
-    assert [s.date for s in rule.evidence if s.applied] == ["2025-01-13", "2025-05-13"]
+    assert [day(s.date) for s in rule.evidence if s.applied] == ["2025-01-13", "2025-05-13"]
     assert [s.status for s in rule.evidence if not s.applied] == ["remains in effect"]
     assert points["eo:14110"].instrument.state == "ended"
     assert points["rule:0694-AJ55"].summary.startswith("This proposed rule would amend")
@@ -114,18 +117,18 @@ def test_sample_badges_and_key_points(demo):
 def test_key_points_quote_only_the_instruments_own_words():
     inst = Instrument(id="eo:1", kind="executive_order", title="An Order", state="ended",
                       identifiers=("EO 1",), direction="open", status="revoked",
-                      since="2025-01-20",
-                      history=(Step("2023-10-30", "signed", "in_force", "own", "u1"),
-                               Step("2025-01-20", "revoked", "ended", "other", "u2")))
+                      since=D("2025-01-20"),
+                      history=(Step(D("2023-10-30"), "signed", "in_force", "own", "u1"),
+                               Step(D("2025-01-20"), "revoked", "ended", "other", "u2")))
     texts = {"own": ("An Order", "By the authority vested in me as President, it is hereby "
                      "ordered: Section 1. Purpose. This order keeps the weights of large "
                      "models safe for all."),
              "other": ("Another Order", "An order revoking dozens of orders, among them EO 1.")}
-    point = brief.key_point(inst, texts, "2025-01-01")
+    point = brief.key_point(inst, texts, date(2025, 1, 1))
     assert point.summary == "This order keeps the weights of large models safe for all."
     assert point.moved and [s.status for s in point.evidence] == ["signed", "revoked"]
     assert brief.key_point(inst, {"other": texts["other"]}, None).summary == ""
-    assert not brief.key_point(inst, texts, "2026-01-01").moved
+    assert not brief.key_point(inst, texts, date(2026, 1, 1)).moved
 
 
 def test_outlook_json_is_unchanged_by_badges(demo):
@@ -222,8 +225,8 @@ def test_an_order_with_an_empty_abstract_is_summed_up_from_its_fetched_text(tmp_
     assert texts["fr:other"] == ("T", "Its own abstract.")
     inst = Instrument(id="eo:14179", kind="executive_order", title=title, state="in_force",
                       identifiers=("EO 14179",), direction="open", status="signed",
-                      since="2025-01-23",
-                      history=(Step("2025-01-23", "signed", "in_force", "fr:2025-02172",
+                      since=D("2025-01-23"),
+                      history=(Step(D("2025-01-23"), "signed", "in_force", "fr:2025-02172",
                                     "u"),))
     summary = brief.key_point(inst, texts, None).summary
     assert summary.startswith("The United States has long been at the forefront of "
@@ -231,7 +234,7 @@ def test_an_order_with_an_empty_abstract_is_summed_up_from_its_fetched_text(tmp_
     # a rule's fetched text has no enacting clause: its headers are not quoted
     rule = Instrument(id="rule:1", kind="rule", title="A Rule", state="pending",
                       identifiers=("RIN 1",), direction="restrict", status="proposed",
-                      since="2025-01-23",
-                      history=(Step("2025-01-23", "proposed", "pending", "r", "u"),))
+                      since=D("2025-01-23"),
+                      history=(Step(D("2025-01-23"), "proposed", "pending", "r", "u"),))
     headers = "[Federal Register Volume 90, Number 20 (Friday, January 31, 2025)] [Rules]"
     assert brief.key_point(rule, {"r": ("A Rule", headers)}, None).summary == ""

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import store
-from ..types import Instrument, Outlook
+from ..types import Instrument, Outlook, times, when_text
 from .context import Context, echo, echo_json, errors, now, pass_ctx
 
 
@@ -18,24 +18,27 @@ def instrument_json(inst: Instrument) -> dict[str, Any]:
     return {
         "id": inst.id, "kind": inst.kind, "title": inst.title,
         "identifiers": list(inst.identifiers), "state": inst.state, "status": inst.status,
-        "direction": inst.direction, "since": inst.since, "due": inst.due,
-        "history": [{"date": s.date, "status": s.status, "item_id": s.item_id, "url": s.url}
-                    for s in inst.history if s.applied],
-        "conflicts": [{"date": s.date, "status": s.status, "item_id": s.item_id,
+        "direction": inst.direction, "since": times.day(inst.since),
+        "due": times.iso(inst.due),
+        "history": [{"date": times.day(s.date), "status": s.status, "item_id": s.item_id,
+                     "url": s.url} for s in inst.history if s.applied],
+        "conflicts": [{"date": times.day(s.date), "status": s.status, "item_id": s.item_id,
                        "url": s.url, "why": s.why} for s in inst.conflicts],
-        "projected": [{"edition": e, "action": a, "date": d} for e, a, d in inst.projected],
+        "projected": [{"edition": e, "action": a, "date": when_text(d)}
+                      for e, a, d in inst.projected],
     }
 
 
 def outlook_json(o: Outlook) -> dict[str, Any]:
     """Return the outlook as the stable JSON document `outlook --json` prints."""
     return {
-        "headline": o.headline, "as_of": o.as_of,
+        "headline": o.headline, "as_of": times.iso(o.as_of),
         "in_force": [instrument_json(i) for i in o.in_force],
         "pending": [instrument_json(i) for i in o.pending],
-        "direction": {"value": o.direction, "since": o.direction_since,
+        "direction": {"value": o.direction, "since": times.iso(o.direction_since),
                       "basis": list(o.direction_basis), "rule": o.direction_rule},
-        "forecast": [{"statement": f.statement, "basis": f.basis, "horizon": f.horizon}
+        "forecast": [{"statement": f.statement, "basis": f.basis,
+                      "horizon": when_text(f.horizon)}
                      for f in o.forecast],
     }
 
@@ -65,10 +68,10 @@ def instruments(ctx: Context, state: str | None, as_json: bool) -> None:
     for inst in rows:
         label = inst.identifiers[0] if inst.identifiers else inst.id
         echo(f"{inst.state:<8}  {inst.direction:<8}  {label}  {inst.title}")
-        echo(f"          {inst.status} (since {inst.since})")
+        echo(f"          {inst.status} (since {times.day(inst.since)})")
         for s in inst.history:
             mark = "  " if s.applied else "! "
-            echo(f"          {mark}{s.date}  {s.status}  {s.url}"
+            echo(f"          {mark}{times.day(s.date)}  {s.status}  {s.url}"
                  + (f"  [conflict: {s.why}]" if not s.applied else ""))
 
 
@@ -93,9 +96,11 @@ def outlook(ctx: Context, as_json: bool) -> None:
         echo_json(json.dumps(outlook_json(o), indent=2, ensure_ascii=False))
         return
     echo(o.headline)
-    echo(f"as of {o.as_of}; direction {o.direction} since {o.direction_since}:")
+    echo(f"as of {times.day(o.as_of)}; direction {o.direction} since "
+         f"{times.day(o.direction_since)}:")
     for line in o.direction_basis:
         echo(f"  {line}")
     echo("Forecast:")
     for f in o.forecast:
-        echo(f"  - {f.statement}" + (f" [{f.basis}; {f.horizon}]" if f.horizon else ""))
+        echo(f"  - {f.statement}"
+             + (f" [{f.basis}; {when_text(f.horizon)}]" if f.horizon else ""))

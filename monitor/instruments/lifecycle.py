@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from datetime import date
 
-from ..types import Claim, Instrument, Step
+from ..types import Claim, Direction, Instrument, State, Step, when_key, when_of
 from .link import AGENDA, title_words
 
 # (from, to) -> who may make that change: "any" claim, or only an "own" official document
@@ -48,14 +49,15 @@ def resolve(claims: Iterable[Claim], titles: dict[str, str]) -> list[Claim]:
 def life_cycle(key: str, claims: Iterable[Claim]) -> Instrument:
     """Return the instrument the claims describe: its state, status, direction and the
     evidence chain (conflicts marked, with why)."""
-    ordered = sorted(claims, key=lambda c: (c.date, not c.own, c.item_id, c.status))
-    state: str | None = None
-    status = since = ""
+    ordered = sorted(claims, key=lambda c: (_when(c), not c.own, c.item_id, c.status))
+    state: State | None = None
+    status = ""
+    since: date | None = None
     set_by_official = False
     steps: list[Step] = []
     seen: set[tuple[str, str]] = set()
     for c in ordered:
-        if not c.state or (c.url, c.status) in seen:
+        if c.state == "" or (c.url, c.status) in seen:
             continue  # a mention (it tells the direction, not the state), or a copy
         seen.add((c.url, c.status))
         why = _refused(state, c, set_by_official)
@@ -76,17 +78,22 @@ def life_cycle(key: str, claims: Iterable[Claim]) -> Instrument:
         ids.extend(i for i in c.identifiers if i not in ids)
     due = max((c.due for c in own if c.due), default=None)
     agenda = [c for c in ordered if c.note.startswith(AGENDA)]
-    edition = max((c.date for c in agenda), default="")  # the latest edition's projections
-    projected = tuple(dict.fromkeys(
-        (e, a, d) for e, a, d in (c.note[len(AGENDA):].split("|", 2) for c in agenda
-                                  if c.date == edition)))
+    edition = max((_when(c) for c in agenda), default=None)  # the latest edition's
+    projected = tuple(dict.fromkeys(  # projections
+        (e, a, when_of(d)) for e, a, d in (c.note[len(AGENDA):].split("|", 2) for c in agenda
+                                           if _when(c) == edition)))
     return Instrument(id=key, kind=first.kind, title=title, identifiers=tuple(ids),
                       state=state or "pending", status=status, direction=direction(ordered),
                       since=since, history=tuple(steps), due=due,
-                      projected=tuple(sorted(projected, key=lambda p: p[2])))
+                      projected=tuple(sorted(projected, key=lambda p: when_key(p[2]))))
 
 
-def _refused(state: str | None, c: Claim, set_by_official: bool) -> str:
+def _when(c: Claim) -> date:
+    """Return a claim's date for ordering: an undated claim comes before every dated one."""
+    return c.date or date.min
+
+
+def _refused(state: State | None, c: Claim, set_by_official: bool) -> str:
     """Return why a claim may not move the instrument ("" when it may)."""
     if c.state == state:
         return ""
@@ -100,26 +107,27 @@ def _refused(state: str | None, c: Claim, set_by_official: bool) -> str:
     return ""
 
 
-def direction(claims: Iterable[Claim]) -> str:
+def direction(claims: Iterable[Claim]) -> Direction:
     """Return restrict, open or neutral: the stance most of the instrument's own documents
     take; else ``restrict`` when items that push for open release ended it; else the stance
     of most relevant mentions made before it ended; ties and no stance are neutral."""
     claims = list(claims)
-    ended = min((c.date for c in claims if c.state == "ended"), default="9999")
+    ended = min((_when(c) for c in claims if c.state == "ended"), default=date.max)
     own = [c.stance for c in claims if c.own and c.state != "ended"]
     if _majority(own) == "neutral" and any(c.state == "ended" and c.stance == "open"
                                           for c in claims):
         return "restrict"
     return _majority(own) if _majority(own) != "neutral" else _majority(
-        [c.stance for c in claims if c.relevant and not c.state and c.date < ended])
+        [c.stance for c in claims if c.relevant and not c.state and _when(c) < ended])
 
 
-def _majority(stances: list[str]) -> str:
+def _majority(stances: list[str]) -> Direction:
     votes = Counter(s for s in stances if s in ("restrict", "open"))
     if not votes:
         return "neutral"
     (top, n), *rest = votes.most_common()
-    return "neutral" if rest and rest[0][1] == n else top
+    return "neutral" if rest and rest[0][1] == n else "restrict" if top == "restrict" \
+        else "open"
 
 
 def build(claims: Iterable[Claim], titles: dict[str, str] | None = None) -> list[Instrument]:

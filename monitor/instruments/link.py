@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 from urllib.parse import urlsplit
 
 from ..text import parse_day
-from ..types import Claim, Item, Official, Signal
+from ..types import Claim, Item, Official, Signal, State, times
 
 _OFFICIAL = ("final", "proposed", "official")
 _EO_WORDS = r"(?:Executive\s+Order|E\.\s?O\.|EO)\s*(?:No\.\s*)?(?P<num>1\d{4})\b"
@@ -74,7 +75,7 @@ class _Base:
 
     def __init__(self, item: Item, signal: Signal | None) -> None:
         self.item_id, self.url = item.id, item.url
-        self.date = (item.published or "")[:10]
+        self.date = parse_day(item.published)
         self.stance = signal.stance if signal else "unknown"
         self.relevant = bool(signal and signal.relevant)
         host = urlsplit(item.url).hostname or ""
@@ -82,14 +83,15 @@ class _Base:
             signal and signal.authority in _OFFICIAL) or host.endswith(".gov")
         self.title = item.title
 
-    def claim(self, instrument: str, kind: str, state: str, status: str, *, own: bool,
-              date: str | None = None, title: str = "", identifiers: tuple[str, ...] = (),
-              due: str | None = None, note: str = "") -> Claim:
+    def claim(self, instrument: str, kind: str, state: State | Literal[""], status: str, *,
+              own: bool, date: date | None = None, title: str = "",
+              identifiers: tuple[str, ...] = (), due: date | None = None, note: str = ""
+              ) -> Claim:
         stance = self.stance
         if own and stance not in ("restrict", "open"):
             stance = _title_stance(self.title)
         return Claim(instrument=instrument, kind=kind, state=state, status=status,
-                     date=(date or self.date)[:10], item_id=self.item_id, url=self.url,
+                     date=date or self.date, item_id=self.item_id, url=self.url,
                      title=title, identifiers=identifiers, own=own, official=self.official,
                      stance=stance, relevant=self.relevant, due=due, note=note)
 
@@ -129,10 +131,6 @@ def _dockets(official: Official) -> list[str]:
     return out
 
 
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _federal_register(base: _Base, official: Official) -> list[Claim]:
     fr_type = (official.type or "").lower()
     action = (official.action or "").lower()
@@ -145,15 +143,15 @@ def _federal_register(base: _Base, official: Official) -> list[Claim]:
         key = f"eo:{eo}"
         ids = (f"EO {eo}", *citation, f"FR Doc {number}")
         out.append(base.claim(key, "executive_order", "in_force", "signed", own=True,
-                              date=_day(official.signing_date), title=base.title,
+                              date=official.signing_date, title=base.title,
                               identifiers=ids))
         for notes in (official.disposition_notes, official.executive_order_notes):
             out.extend(_notes(base, key, notes))
         return out
     rins = [r.upper() for r in official.regulation_id_numbers]
     dockets = _dockets(official)
-    closes = _day(official.comments_close_on)
-    effective = _day(official.effective_on)
+    closes = official.comments_close_on
+    effective = official.effective_on
     ids = (*[f"RIN {r}" for r in rins], *dockets, f"FR Doc {number}", *citation)
     rkey = rule_key(rins, dockets, number) if rins or "rule" in fr_type + action else None
     if rkey and "withdraw" in action:
@@ -169,7 +167,7 @@ def _federal_register(base: _Base, official: Official) -> list[Claim]:
             if closes:
                 status += f"; comments open until {closes}"
             out.append(base.claim(rkey, "rule", "in_force", status, own=True,
-                                  date=min(filter(None, (effective, base.date))),
+                                  date=min(d for d in (effective, base.date) if d),
                                   title=base.title, identifiers=ids, due=closes))
         elif "final rule" in action:
             status = "final rule" + (f", effective {effective}" if effective else "")
@@ -197,7 +195,7 @@ def _notes(base: _Base, key: str, notes: str) -> list[Claim]:
     for m in _NOTE.finditer(notes):
         rel = m["rel"].lower()
         for em in _NOTE_EO.finditer(m["rest"]):
-            when = _day(parse_day(em["date"])) or base.date
+            when = parse_day(em["date"]) or base.date
             other = f"eo:{em['num']}"
             word = "revoked" if "revok" in rel else "rescinded" if "rescind" in rel \
                 else "superseded"
@@ -217,8 +215,8 @@ def _oira(base: _Base, official: Official) -> list[Claim]:
     if not rin:
         return []
     stage = official.stage or "rule"
-    received = _day(official.date_received)
-    completed = _day(official.date_completed)
+    received = official.date_received
+    completed = official.date_completed
     decision = official.decision or ""
     ids = (f"RIN {rin}",)
     key = f"rule:{rin}"
@@ -248,9 +246,10 @@ def _agenda(base: _Base, official: Official) -> list[Claim]:
     for action, when in official.timetable:
         if action.lower().startswith("withdrawn") and len(when) == 10:
             out.append(base.claim(key, "rule", "ended", f"withdrawn (Unified Agenda, "
-                                  f"{edition})", own=True, date=when, title=base.title,
+                                  f"{edition})", own=True, date=parse_day(when),
+                                  title=base.title,
                                   identifiers=ids))
-        elif len(when) == 7 or when > base.date:  # a month only, or a date still to come
+        elif len(when) == 7 or when > times.day(base.date):  # a month only, or to come
             out.append(base.claim(key, "rule", "", f"Unified Agenda ({edition}) projects "
                                   f"{action} {when}", own=True, title=base.title,
                                   identifiers=ids, note=f"{AGENDA}{edition}|{action}|{when}"))
@@ -268,12 +267,13 @@ def _bill_actions(base: _Base, official: Official) -> list[Claim]:
     if not bill:
         return []
     lowered = text.lower()
-    state, word = "pending", text
+    state: State = "pending"
+    word = text
     for cue, what in _BILL_ENDS:
         if cue in lowered:
             state, word = ("ended" if what == "vetoed" else "in_force"), what
     return [base.claim(f"bill:{bill}", "bill", state, word, own=True,
-                       date=_day(official.action_date), identifiers=(bill,))]
+                       date=official.action_date, identifiers=(bill,))]
 
 
 def _stated(base: _Base, item: Item, own: set[str]) -> list[Claim]:

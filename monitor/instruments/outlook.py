@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from statistics import median
 
-from ..types import Forecast, Instrument, Outlook
+from ..types import Forecast, Instrument, Month, Outlook, State, Travel, times
 
 DIRECTION_MONTHS = 24
 CAVEAT = "Based on current signals. Events may develop differently."
@@ -35,19 +35,19 @@ def outlook(instruments: list[Instrument], as_of: date) -> Outlook:
                      i.direction == "restrict")
     pending = tuple(i for i in instruments if i.state == "pending")
     start = _months_before(as_of, DIRECTION_MONTHS)
-    value, basis = _direction(instruments, start.isoformat(), as_of.isoformat())
+    value, basis = _direction(instruments, start, as_of)
     headline = _headline(in_force, pending, value, start, len(basis))
-    return Outlook(headline=headline, as_of=as_of.isoformat(), in_force=in_force,
-                   pending=pending, direction=value, direction_since=start.isoformat(),
+    return Outlook(headline=headline, as_of=as_of, in_force=in_force,
+                   pending=pending, direction=value, direction_since=start,
                    direction_basis=tuple(basis), direction_rule=DIRECTION_RULE,
                    forecast=(*forecast(instruments, as_of),
                              Forecast(CAVEAT, "caveat", "")))
 
 
-def transitions(inst: Instrument) -> list[tuple[str, str, str]]:
+def transitions(inst: Instrument) -> list[tuple[date | None, State, str]]:
     """Return the instrument's changes of state as (date, state, status)."""
-    out: list[tuple[str, str, str]] = []
-    state = None
+    out: list[tuple[date | None, State, str]] = []
+    state: State | None = None
     for step in inst.history:
         if step.applied and step.state != state:
             out.append((step.date, step.state, step.status))
@@ -55,13 +55,13 @@ def transitions(inst: Instrument) -> list[tuple[str, str, str]]:
     return out
 
 
-def _direction(instruments: list[Instrument], start: str, end: str
-               ) -> tuple[str, list[str]]:
+def _direction(instruments: list[Instrument], start: date, end: date
+               ) -> tuple[Travel, list[str]]:
     score, basis = 0, []
     for inst in instruments:
         for day, state, status in transitions(inst):
             effect = _EFFECT.get((inst.direction, state), 0)
-            if effect and start <= day <= end:
+            if effect and day is not None and start <= day <= end:
                 score += effect
                 word = "tightening" if effect > 0 else "loosening"
                 basis.append(f"{day}: {inst.title} ({_label(inst)}) {status} ({word})")
@@ -89,14 +89,13 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
     """Return what comes next, from procedural facts only: open comment periods, the Unified
     Agenda's projected actions, proposed rules with no final rule (with the proposed-to-final
     lag measured in the data), rules under OIRA review, bill actions."""
-    today = as_of.isoformat()
     lags = _lags(instruments)
     lag = int(median(lags)) if lags else 0  # once: every pending rule is set against it
     out: list[Forecast] = []
     for inst in instruments:
         if inst.state == "ended":
             continue
-        if inst.due and inst.due >= today and "comment" in inst.status.lower():
+        if inst.due and inst.due >= as_of and "comment" in inst.status.lower():
             out.append(Forecast(f"Comments on {inst.title} ({_label(inst)}) close on "
                                 f"{inst.due}.", f"open comment period, {inst.id}", inst.due))
         out.extend(_projected(inst, as_of))
@@ -105,27 +104,28 @@ def forecast(instruments: list[Instrument], as_of: date) -> list[Forecast]:
         status = inst.status.lower()
         if "oira review" in status and "concluded" not in status:
             out.append(Forecast(f"{inst.title} ({_label(inst)}) has been under OIRA review "
-                                f"since {inst.since}; publication or withdrawal follows "
+                                f"since {times.day(inst.since)}; publication or withdrawal follows "
                                 "review.", f"OIRA EO 12866 review record, {inst.id}",
                                 "when review concludes"))
         elif inst.kind == "rule" and "proposed" in status:
-            if lags:
-                due = date.fromisoformat(inst.since) + timedelta(days=lag)
-                when = "overdue" if due < as_of else f"around {due.isoformat()}"
+            horizon: str | date
+            if lags and inst.since is not None:
+                due = inst.since + timedelta(days=lag)
+                when = "overdue" if due < as_of else f"around {due}"
                 note = (f"; in this database proposed rules became final after a median of "
                         f"{lag} days ({_count(len(lags), 'rule')}), so a final rule would "
                         f"come {when}")
-                horizon = due.isoformat()
+                horizon = due
             else:
                 note = "; no proposed-to-final lag can be measured in this database yet"
                 horizon = "unknown"
-            out.append(Forecast(f"{inst.title} ({_label(inst)}) was proposed on {inst.since} "
-                                f"and has no final rule{note}.",
+            out.append(Forecast(f"{inst.title} ({_label(inst)}) was proposed on "
+                                f"{times.day(inst.since)} and has no final rule{note}.",
                                 f"proposed rule without a final rule, {inst.id}", horizon))
         elif inst.kind == "bill":
-            out.append(Forecast(f"{inst.title} last moved on {inst.since} ({inst.status}); "
-                                "no later action is recorded.", f"bill actions, {inst.id}",
-                                "this Congress"))
+            out.append(Forecast(f"{inst.title} last moved on {times.day(inst.since)} "
+                                f"({inst.status}); no later action is recorded.",
+                                f"bill actions, {inst.id}", "this Congress"))
     return out
 
 
@@ -133,10 +133,11 @@ def _projected(inst: Instrument, as_of: date) -> list[Forecast]:
     """Return what the latest Unified Agenda edition projects for the instrument: each
     action and its month, or that the month has passed with no such action recorded."""
     out = []
-    month = as_of.isoformat()[:7]
+    month = Month(as_of.year, as_of.month)
     for edition, action, when in inst.projected:
-        shown = f"{when[5:7]}/{when[:4]}" + (f" (day {when[8:]})" if len(when) == 10 else "")
-        if when[:7] >= month:
+        shown = f"{when.month:02d}/{when.year:04d}" + (
+            f" (day {when.day:02d})" if isinstance(when, date) else "")
+        if Month(when.year, when.month) >= month:
             statement = (f"The Unified Agenda ({edition}) projects {_article(action)} for "
                          f"{inst.title} ({_label(inst)}) in {shown}.")
         else:
@@ -165,7 +166,7 @@ def _lags(instruments: list[Instrument]) -> list[int]:
                          "proposed" in st), None)
         final = next((d for d, s, _ in transitions(inst) if s == "in_force"), None)
         if proposed and final and final >= proposed:
-            lags.append((date.fromisoformat(final) - date.fromisoformat(proposed)).days)
+            lags.append((final - proposed).days)
     return lags
 
 

@@ -168,7 +168,7 @@ def badge(authority: str, entities: Sequence[Entity], text: str,
     name = "interim final" if ifr else authority
     inst = own_instrument(entities, index) if authority in ("final", "proposed") else None
     if inst is not None and inst.state == "ended":
-        return f"{name} · ended: {inst.status} {inst.since}"
+        return f"{name} · ended: {inst.status} {times.day(inst.since)}"
     if not ifr:
         return authority
     due = max((e.value for e in entities if e.kind == "comment_deadline" and e.start < 0),
@@ -179,7 +179,7 @@ def badge(authority: str, entities: Sequence[Entity], text: str,
                                               else f"closed {due}")
 
 
-def key_point(inst: Instrument, texts: dict[str, tuple[str, str]], since: str | None
+def key_point(inst: Instrument, texts: dict[str, tuple[str, str]], since: date | None
               ) -> KeyPoint:
     """Return an instrument's key point: the first sentence of the first of its documents
     whose summary says more than its title, its changes of state and its conflicts."""
@@ -199,16 +199,17 @@ def key_point(inst: Instrument, texts: dict[str, tuple[str, str]], since: str | 
             changes.append(step)
             state = step.state
     evidence = (*changes[-EVIDENCE:], *inst.conflicts[:1])
-    moved = since is None or any(s.date >= since[:10] for s in changes)
+    moved = since is None or any(s.date is not None and s.date >= since for s in changes)
     return KeyPoint(instrument=inst, summary=summary, evidence=evidence, moved=moved)
 
 
 def key_points(instruments: Sequence[Instrument], texts: dict[str, tuple[str, str]],
-               since: str | None) -> tuple[KeyPoint, ...]:
+               since: date | None) -> tuple[KeyPoint, ...]:
     """Return the key points of the instruments that moved in the period or take a side
     (restrict or open), those that moved first, latest change first."""
     points = [key_point(i, texts, since) for i in instruments]
     chosen = [p for p in points if p.moved or p.instrument.direction != "neutral"]
-    latest_first = sorted(chosen, key=lambda p: (p.instrument.since, p.instrument.id),
+    latest_first = sorted(chosen, key=lambda p: (p.instrument.since or date.min,
+                                                 p.instrument.id),
                           reverse=True)
     return tuple(sorted(latest_first, key=lambda p: not p.moved))

@@ -22,7 +22,7 @@ import nh3
 from markupsafe import Markup
 
 from .. import safe
-from ..types import Report, SignalRow, times
+from ..types import Report, SignalRow, times, when_text
 from . import brief
 from .chart import noise_chart
 
@@ -121,7 +121,8 @@ def _environment(autoescape: bool, clean: Callable[[Any], str] | None = None
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, finalize=_strings(clean) if clean else None)
     env.filters.update(safe_url=safe_url, md=md, md_url=safe.markdown_url, day=day,
-                       human_day=human_day, iso=iso, label=label, plural=plural, pct=pct)
+                       human_day=human_day, iso=iso, label=label, plural=plural, pct=pct,
+                       when=when_text)
     env.tests["contains_topic"] = lambda topics, topic: topic in topics
     return env
 

@@ -23,6 +23,7 @@ from ..errors import FetchError, SourceError
 from ..fetch import Sleep, fetch
 from ..parse import parse
 from ..types import Fetched, Item, Parsed, Source, SourceRun, SourceState
+from ..types.stages import RunStatus
 from .clock import utcnow
 
 if TYPE_CHECKING:  # types only: httpx lives in fetch.py, sqlite_utils in store.py
@@ -115,7 +116,7 @@ def collect(
     seen_urls: set[str] = set()
     seen_pages: set[tuple[str, ...]] = set()
 
-    def done(status: str, error: str | None = None, **kw: object) -> Collected:
+    def done(status: RunStatus, error: str | None = None, **kw: object) -> Collected:
         run = SourceRun(
             source_id=source.id, status=status, started=started,
             duration_ms=int((time.monotonic() - clock) * 1000), http_status=http_status,

@@ -35,7 +35,7 @@ def update_instruments(db: Database, config: Config, now: datetime | None = None
     debate = config.debate
     if debate is None:
         return InstrumentsUpdate(0, 0, 0, 0)
-    stamp = (now or utcnow()).isoformat()
+    stamp = now or utcnow()
     scanned = saved = 0
     touched: set[str] = set()
     with store.transaction(db):

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from ..types import Claim, Instrument, Item, Signal, Step
+from ..types import Claim, Instrument, Item, Signal, Step, times, when_of, when_text
 from .items import item_from_row
 from .signals import signal_from_row
-from .sql import dumps, in_chunks, write
+from .sql import day_or_none, dumps, in_chunks, write
 
 _CLAIM_COLS = tuple(Claim.__dataclass_fields__)
 
@@ -60,15 +61,16 @@ def iter_scan(db: Database, debate: str, after: int, batch: int = 2000
         last = rows[-1][0]
 
 
-def save_claims(db: Database, debate: str, claims: Iterable[Claim], at: str) -> int:
+def save_claims(db: Database, debate: str, claims: Iterable[Claim], at: datetime) -> int:
     """Append claims (a claim already stored is kept as it was); return how many were given."""
     rows = []
     for c in claims:
         row: dict[str, Any] = {k: getattr(c, k) for k in _CLAIM_COLS}
+        row["date"], row["due"] = times.day(c.date), times.iso(c.due)  # "" when undated
         row["identifiers"] = dumps(list(c.identifiers))
         row["own"], row["official"], row["relevant"] = int(c.own), int(c.official), \
             int(c.relevant)
-        row.update(debate=debate, added_at=at)
+        row.update(debate=debate, added_at=times.iso(at))
         rows.append(row)
     if rows:
         write(db, "instrument_claims", rows, verb="INSERT OR IGNORE")
@@ -85,6 +87,7 @@ def new_claims(db: Database, debate: str, claims: Sequence[Claim]) -> list[Claim
 
 def _claim(row: dict[str, Any]) -> Claim:
     data = {k: row[k] for k in _CLAIM_COLS}
+    data["date"], data["due"] = day_or_none(row["date"]), day_or_none(row["due"])
     data["identifiers"] = tuple(json.loads(row["identifiers"] or "[]"))
     for flag in ("own", "official", "relevant"):
         data[flag] = bool(row[flag])
@@ -131,32 +134,35 @@ def rule_titles(db: Database, debate: str) -> dict[str, str]:
         "ORDER BY date DESC", [debate]).fetchall()}
 
 
-def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument], at: str,
-                     dropped: Iterable[str] = ()) -> int:
+def save_instruments(db: Database, debate: str, instruments: Iterable[Instrument],
+                     when: datetime, dropped: Iterable[str] = ()) -> int:
     """Write each instrument's current life cycle and append its change of state, if any;
     ``dropped`` instruments (no relevant item names them any more) leave the current table,
     their history staying; return how many changed (call inside a transaction)."""
     instruments = list(instruments)
+    at = times.iso(when)
     gone = [(debate, i) for i in dropped]
     if gone:
         db.conn.executemany("DELETE FROM instruments WHERE debate = ? AND id = ?", gone)
         write(db, "instrument_states", [
             {"debate": debate, "instrument": i, "state": "untracked",
-             "status": "no relevant item names it", "since": at[:10], "recorded_at": at}
+             "status": "no relevant item names it", "since": times.day(when), "recorded_at": at}
             for _, i in gone])
     before = {i: (s, st) for i, s, st in db.execute(
         "SELECT id, state, status FROM instruments WHERE debate = ?", [debate]).fetchall()}
     rows, changes = [], []
     for inst in instruments:
+        since = times.day(inst.since)  # the store keeps text: "" for an undated change
         rows.append({"debate": debate, "id": inst.id, "kind": inst.kind, "title": inst.title,
                      "identifiers": dumps(list(inst.identifiers)), "state": inst.state,
-                     "status": inst.status, "direction": inst.direction, "since": inst.since,
-                     "due": inst.due, "history": dumps([vars(s) for s in inst.history]),
-                     "projected": dumps([list(p) for p in inst.projected]),
+                     "status": inst.status, "direction": inst.direction, "since": since,
+                     "due": times.iso(inst.due), "history": dumps(
+                         [{**vars(s), "date": times.day(s.date)} for s in inst.history]),
+                     "projected": dumps([[e, a, when_text(d)] for e, a, d in inst.projected]),
                      "updated_at": at})
         if before.pop(inst.id, None) != (inst.state, inst.status):
             changes.append({"debate": debate, "instrument": inst.id, "state": inst.state,
-                            "status": inst.status, "since": inst.since, "recorded_at": at})
+                            "status": inst.status, "since": since, "recorded_at": at})
     if rows:
         write(db, "instruments", rows, verb="INSERT OR REPLACE")
     if changes:
@@ -185,10 +191,11 @@ def get_instruments(db: Database, debate: str, state: str | None = None
         out.append(Instrument(
             id=row["id"], kind=row["kind"], title=row["title"],
             identifiers=tuple(json.loads(row["identifiers"] or "[]")), state=row["state"],
-            status=row["status"], direction=row["direction"], since=row["since"],
-            history=tuple(Step(**s) for s in json.loads(row["history"] or "[]")),
-            due=row["due"], projected=tuple(
-                (e, a, d) for e, a, d in json.loads(row.get("projected") or "[]"))))
+            status=row["status"], direction=row["direction"], since=day_or_none(row["since"]),
+            history=tuple(Step(**{**s, "date": day_or_none(s["date"])})
+                          for s in json.loads(row["history"] or "[]")),
+            due=day_or_none(row["due"]), projected=tuple(
+                (e, a, when_of(d)) for e, a, d in json.loads(row.get("projected") or "[]"))))
     return out
 
 

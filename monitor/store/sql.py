@@ -38,6 +38,11 @@ def day(text: str) -> date:
     return date.fromisoformat(text[:10])
 
 
+def day_or_none(text: str | None) -> date | None:
+    """Return ``day(text)``, or None for NULL or empty text (an undated claim's column)."""
+    return day(text) if text else None
+
+
 def moment_or_day(text: str | None) -> datetime | date | None:
     """Return a stored time that is a moment or only a day: ``day`` for ``YYYY-MM-DD``
     text, ``moment`` for a date-time; None for NULL or empty text."""

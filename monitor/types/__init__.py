@@ -18,11 +18,19 @@ from .alerts import (  # noqa: F401
 from .events import EventDetail, EventScore  # noqa: F401
 from .instruments import (  # noqa: F401
     Claim,
+    Direction,
     Forecast,
     Instrument,
     KeyPoint,
+    Month,
     Outlook,
+    State,
     Step,
+    Travel,
+    When,
+    when_key,
+    when_of,
+    when_text,
 )
 from .official import Official  # noqa: F401
 from .shown import (  # noqa: F401

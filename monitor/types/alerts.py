@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal, TypeAlias
 
 LEVEL_ORDER = ("quiet", "normal", "elevated", "loud", "surge")  # the debate's Noise Levels
+AlertStatus: TypeAlias = Literal["pending", "sent", "failed"]  # a logged alert's delivery
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class LoggedAlert:
 
     alert: Alert
     fired_at: datetime  # aware, UTC
-    status: str  # pending | sent | failed
+    status: AlertStatus
     attempts: int
     last_attempt: datetime | None
     last_error: str | None

@@ -3,10 +3,50 @@ life cycle, and the outlook built from them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
 STATES = ("pending", "in_force", "ended")
 DIRECTIONS = ("restrict", "open", "neutral")
+State: TypeAlias = Literal["pending", "in_force", "ended"]
+Direction: TypeAlias = Literal["restrict", "open", "neutral"]
+Travel: TypeAlias = Literal["tightening", "loosening", "steady"]  # the outlook's direction
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A month named without its day: a Unified Agenda projection ("07/00/2026")."""
+
+    year: int
+    month: int
+
+    def isoformat(self) -> str:
+        """Return ``YYYY-MM``, the text the store and the JSON keep."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+When: TypeAlias = "dt.date | Month"  # a projected action's time: a day, or a month only
+
+
+def when_of(text: str) -> When:
+    """Return the time a projection's ``YYYY-MM-DD`` or ``YYYY-MM`` text names."""
+    if len(text) == 7:
+        return Month(int(text[:4]), int(text[5:7]))
+    return dt.date.fromisoformat(text)
+
+
+def when_text(value: str | When) -> str:
+    """Return the text of a projection's time or a forecast's horizon (words stay words)."""
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def when_key(value: When) -> tuple[int, int, int]:
+    """Return a sort key that puts a month before the days in it (as its text sorts)."""
+    return (value.year, value.month, value.day if isinstance(value, dt.date) else 0)
 
 
 @dataclass(frozen=True)
@@ -16,9 +56,9 @@ class Claim:
     instrument: str  # "eo:14110", "rule:0694-AJ90", "bill:S. 321", "proceeding:NTIA-2023-0009";
     # "title:<words>" while a stated relation names a rule only by its title
     kind: str  # executive_order | rule | bill | proceeding
-    state: str  # pending | in_force | ended; "" for a mere mention (direction only)
+    state: State | Literal[""]  # "" for a mere mention (it tells the direction only)
     status: str  # in words: "proposed rule", "revoked by EO 14148", "not enforced"
-    date: str  # YYYY-MM-DD
+    date: dt.date | None  # None when the item has no date
     item_id: str
     url: str
     title: str  # the instrument's title as this item gives it ("" when it does not)
@@ -27,7 +67,7 @@ class Claim:
     official: bool = False  # from an official source (FR, agency, OIRA, congress.gov)
     stance: str = "unknown"  # the item's stance: the instrument's direction when own
     relevant: bool = False  # the item is relevant to the debate
-    due: str | None = None  # a comment deadline or effective date the claim carries
+    due: dt.date | None = None  # a comment deadline or effective date the claim carries
     note: str = ""  # e.g. "comments close 2024-10-11"
 
 
@@ -35,9 +75,9 @@ class Claim:
 class Step:
     """One piece of evidence in an instrument's chain, as shown."""
 
-    date: str
+    date: dt.date | None
     status: str
-    state: str
+    state: State
     item_id: str
     url: str
     applied: bool = True  # False: it conflicts with the state the stronger evidence set
@@ -52,15 +92,15 @@ class Instrument:
     kind: str
     title: str
     identifiers: tuple[str, ...]
-    state: str
+    state: State
     status: str
-    direction: str  # restrict | open | neutral
-    since: str  # the date of the last change of state
+    direction: Direction
+    since: dt.date | None  # the date of the last change of state (None: its claim had none)
     history: tuple[Step, ...]
-    due: str | None = None  # the next comment deadline or effective date, when known
-    projected: tuple[tuple[str, str, str], ...] = ()  # the latest Unified Agenda edition's
-    # projected actions: (edition, action, "YYYY-MM" or "YYYY-MM-DD"), e.g. ("Fall 2025",
-    # "Final Action", "2026-07")
+    due: dt.date | None = None  # the next comment deadline or effective date, when known
+    projected: tuple[tuple[str, str, When], ...] = ()  # the latest Unified Agenda
+    # edition's projected actions: (edition, action, a day or a month only), e.g.
+    # ("Fall 2025", "Final Action", Month(2026, 7))
 
     @property
     def conflicts(self) -> tuple[Step, ...]:
@@ -73,7 +113,7 @@ class Forecast:
 
     statement: str
     basis: str
-    horizon: str
+    horizon: str | When  # a day or month, or words ("this Congress"); "" none
 
 
 @dataclass(frozen=True)
@@ -81,11 +121,11 @@ class Outlook:
     """The answer to the story page's question, from the instruments."""
 
     headline: str
-    as_of: str
+    as_of: dt.date
     in_force: tuple[Instrument, ...]
     pending: tuple[Instrument, ...]
-    direction: str  # tightening | loosening | steady
-    direction_since: str
+    direction: Travel
+    direction_since: dt.date
     direction_basis: tuple[str, ...]
     direction_rule: str
     forecast: tuple[Forecast, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from .official import Official, official_of
@@ -14,6 +14,8 @@ KINDS = ("federal_register", "feed", "html", "regulations_gov", "reginfo", "cong
 ROLES = ("agency", "news", "commentary")
 AUTHORITIES = ("final", "proposed", "official", "news", "commentary")  # most binding first
 _AUTHORITY_RANK = {a: i for i, a in enumerate(AUTHORITIES)}
+SourceStatus: TypeAlias = Literal["new", "ok", "failing"]  # a source between runs
+RunStatus: TypeAlias = Literal["ok", "not_modified", "error", "skipped"]  # one source's run
 
 
 def authority_rank(authority: str) -> int:
@@ -50,7 +52,7 @@ class SourceState:
     source_id: str
     etag: str | None = None
     last_modified: str | None = None
-    status: str = "new"  # new | ok | failing
+    status: SourceStatus = "new"
     last_attempt: datetime | None = None  # aware, UTC
     last_success: datetime | None = None
     last_error: str | None = None
@@ -131,7 +133,7 @@ class SourceRun:
     """The outcome of one source's run, as shown in the summary and stored in the fetch log."""
 
     source_id: str
-    status: str  # ok | not_modified | error | skipped
+    status: RunStatus
     started: datetime
     duration_ms: int = 0
     http_status: int | None = None
