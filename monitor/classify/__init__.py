@@ -330,8 +330,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
-                                 official.type, relevant,
-                                 (official.action or "") if relevant else "")
+                                 official.type, relevant, official.action or "")
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,

@@ -17,20 +17,16 @@ from ..types import Item
 
 # What the pipeline keeps of a fetched text, and what classification reads of it.
 FULL_TEXT_CHARS = 20_000
-# The fields read, in order, when the abstract is empty.
-SECONDARY = ("action", "dates", "excerpts", "full_text")
 
 
-def fr_field(item: Item, key: str) -> str:
-    """Return one Federal Register field of the item as text ("" when absent): one of
-    ``SECONDARY``, ``document_number`` or ``raw_text_url``."""
-    value = getattr(item.official, key)
-    return value.strip() if isinstance(value, str) else ""
+def _text(value: str | None) -> str:
+    """Return a text field stripped ("" when absent)."""
+    return value.strip() if value else ""
 
 
 def is_fr_document(item: Item) -> bool:
     """Return whether the item is a Federal Register document (by its document number)."""
-    return item.kind == "federal_register" and bool(fr_field(item, "document_number"))
+    return item.kind == "federal_register" and bool(_text(item.official.document_number))
 
 
 def secondary_text(item: Item) -> str:
@@ -39,7 +35,9 @@ def secondary_text(item: Item) -> str:
     otherwise nothing."""
     if item.kind != "federal_register" or item.summary.strip() or not is_fr_document(item):
         return ""
-    parts = [fr_field(item, key) for key in SECONDARY]
+    official = item.official
+    parts = [_text(official.action), _text(official.dates), _text(official.excerpts),
+             _text(official.full_text)]
     title = item.title.strip()
     # Without a search term the API's excerpts are the (empty) abstract cut short, or echo
     # the title: only text that adds something is read.
@@ -50,7 +48,7 @@ def text_wanted(item: Item) -> str:
     """Return the URL of the document's text when the pipeline should fetch it: a Federal
     Register document with an empty abstract, a `raw_text_url`, and no text fetched yet
     ("" otherwise). Whether it is a candidate is classify.wants_full_text's call."""
-    if item.summary.strip() or not is_fr_document(item) or fr_field(item, "full_text"):
+    if item.summary.strip() or not is_fr_document(item) or _text(item.official.full_text):
         return ""
-    url = fr_field(item, "raw_text_url")
+    url = _text(item.official.raw_text_url)
     return url if url.startswith(("https://", "http://")) else ""
