@@ -81,6 +81,8 @@ class Matcher:
     mask_of: dict[str, int]  # cue -> the bits of the groups, instruments, exclusions it is in
     # per topic: (exclusions bit, instruments bit, the bits of all its groups)
     topic_masks: tuple[tuple[int, int, int], ...]
+    # per topic: the bit of the cues an instrument cited in the text (not the title) needs
+    cited: tuple[int, ...]
     # per topic: its instruments, all its cues, and each cue's place in the definition
     topic_cues: tuple[tuple[frozenset[str], frozenset[str], dict[str, int]], ...]
     side_of: dict[str, str]  # stance cue -> restrict, open or neutral
@@ -113,7 +115,7 @@ def compile_debate(debate: Debate) -> Matcher:
     matcher = _COMPILED.get(key)
     if matcher is not None:
         return matcher
-    mask_of, topic_masks, stance_bit, group_bits, about = masks(debate)
+    mask_of, topic_masks, stance_bit, group_bits, about, cited = masks(debate)
     cues_of: dict[str, list[str]] = defaultdict(list)
     regexes = []
     for cue in sorted(debate.cues()):
@@ -138,16 +140,17 @@ def compile_debate(debate: Debate) -> Matcher:
     automaton.make_automaton()
     topic_cues = []
     for topic in debate.topics:
-        order = {c: i for i, c in enumerate(dict.fromkeys(
-            (*topic.instruments, *(c for group in topic.groups for c in group))))}
-        topic_cues.append((frozenset(topic.instruments), frozenset(order), order))
+        order = {c: i for i, c in enumerate(dict.fromkeys((
+            *topic.instruments, *topic.cited_with, *(c for group in topic.groups for c in group))))}
+        topic_cues.append((frozenset((*topic.instruments, *topic.cited_with)), frozenset(
+            (*topic.instruments, *(c for group in topic.groups for c in group))), order))
     cue_names = {c: f"cue:{c}" for t in debate.topics for c in (
         *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")}
     matcher = Matcher(
         automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
         side_of={c: name for name, cues in debate.stance for c in cues},
-        stance_bit=stance_bit, about=about, group_bits=group_bits,
+        stance_bit=stance_bit, about=about, group_bits=group_bits, cited=cited,
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
         weights={t.id: t.weight for t in debate.topics},
@@ -197,11 +200,19 @@ def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
     return _scan(matcher, folded, lowered)[0]
 
 
+def _title_mask(matcher: Matcher, title: str) -> int:
+    """Return the OR of the masks of the cues and entities in the title alone."""
+    lowered = title.lower()
+    _, mask, gates = _scan(matcher, fold_lowered(lowered), lowered)
+    for cue in _entity_cues(extract(title, None, lowered, gates)):
+        mask |= matcher.mask_of.get(cue, 0)
+    return mask
+
+
 def _titled(matcher: Matcher, title: str) -> bool:
     """Return whether the title alone names an instrument of a topic (rare: only items
     with an instrument anywhere are asked)."""
-    lowered = title.lower()
-    mask = _scan(matcher, fold_lowered(lowered), lowered)[1]
+    mask = _title_mask(matcher, title)
     return any(mask & i for _, i, _ in matcher.topic_masks)
 
 
@@ -292,10 +303,17 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
         cues.add(cue)
         mask |= matcher.mask_of.get(cue, 0)
     topics: list[TopicHit] = []
+    in_title = -1  # the title's mask, scanned only when an instrument needs it
     for i, (exclude, instruments, groups) in enumerate(matcher.topic_masks):
         if mask & exclude:
             continue
         all_groups = mask & groups == groups
+        if not all_groups and mask & instruments and (cited := matcher.cited[i]) \
+                and not mask & cited:  # cited in the text without what it needs beside it
+            if in_title == -1:
+                in_title = _title_mask(matcher, item.title)
+            if not in_title & instruments:
+                continue
         if all_groups or mask & instruments:
             instrument_cues, all_cues, order = matcher.topic_cues[i]
             # the cues in the definition's own order, for `monitor explain`

@@ -21,10 +21,11 @@ def group_name(named: dict[frozenset[str], str], group: frozenset[str], name: st
 
 
 def masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], ...], int,
-                                   tuple[tuple[str, int], ...], int]:
+                                   tuple[tuple[str, int], ...], int, tuple[int, ...]]:
     """Return each cue's mask, per topic its (exclusions, instruments, groups) bits, the bit
     of the stance cues, each cue group's feature name and bit (groups shared by several
-    topics aside) and the bits of those shared groups ("is about an AI model")."""
+    topics aside), the bits of those shared groups ("is about an AI model") and, per topic,
+    the bit of the cues an instrument cited in the text needs beside it (0: none needed)."""
     mask_of: dict[str, int] = defaultdict(int)
     topic_masks = []
     group_bits = []
@@ -58,4 +59,10 @@ def masks(debate: Debate) -> tuple[dict[str, int], tuple[tuple[int, int, int], .
     for _, cues in debate.stance:
         for cue in cues:
             mask_of[cue] |= stance_bit
-    return dict(mask_of), tuple(topic_masks), stance_bit, tuple(group_bits), about
+    cited = []
+    for topic in debate.topics:
+        bit <<= 1
+        for cue in topic.cited_with:
+            mask_of[cue] |= bit
+        cited.append(bit if topic.cited_with else 0)
+    return dict(mask_of), tuple(topic_masks), stance_bit, tuple(group_bits), about, tuple(cited)

@@ -24,7 +24,7 @@ ENTITY_KINDS = ("threshold", "fr_citation", "fr_doc", "docket", "rin", "executiv
                 "eccn", "bill", "comment_deadline", "effective_date")
 _DEBATE_KEYS = ("authority", "cues", "id", "max_chars", "stance", "threshold", "title",
                 "topics", "version")
-_TOPIC_KEYS = ("exclude", "groups", "instruments", "label", "weight")
+_TOPIC_KEYS = ("cited_with", "exclude", "groups", "instruments", "label", "weight")
 _AUTHORITY_KEYS = ("action", "fr_types", "roles", "text")
 _RULE_KEYS = ("match", "authority", "why")
 _STANCES = ("restrict", "open", "neutral")
@@ -146,7 +146,8 @@ def _topics(raw: Any, shared: Shared, top: Place) -> tuple[Topic, ...]:
 
 
 def _topic(tid: str, raw: Any, shared: Shared, place: Place) -> Topic:
-    """Return one topic: its label, weight, cue groups, exclusions and instruments."""
+    """Return one topic: its label, weight, cue groups, exclusions, instruments and the cues
+    an instrument cited in the text needs beside it."""
     if not isinstance(raw, Mapping):
         raise place.error("a topic is a mapping with label, weight and groups")
     place.check_keys(raw, _TOPIC_KEYS)
@@ -162,10 +163,14 @@ def _topic(tid: str, raw: Any, shared: Shared, place: Place) -> Topic:
         if not cues:
             raise place.error("a cue group is empty", "groups")
         groups.append(cues)
+    if raw.get("cited_with") and not raw.get("instruments"):
+        raise place.error("names the cues an instrument cited in the text needs, but the "
+                          "topic has no instruments", "cited_with")
     return Topic(
         id=tid, label=str(raw.get("label") or tid), weight=float(weight), groups=tuple(groups),
         exclude=_expand(raw.get("exclude") or [], shared, place, "exclude"),
-        instruments=_expand(raw.get("instruments") or [], shared, place, "instruments"))
+        instruments=_expand(raw.get("instruments") or [], shared, place, "instruments"),
+        cited_with=_expand(raw.get("cited_with") or [], shared, place, "cited_with"))
 
 
 def _stance(raw: Any, shared: Shared, place: Place) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -171,6 +171,9 @@ class Topic:
     groups: tuple[tuple[str, ...], ...]
     exclude: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
+    # An instrument named only in the text, not the title, fires the topic only with one of
+    # these cues too (empty: anywhere). Many documents cite EO 14110 for other duties.
+    cited_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,7 @@ class Debate:
                 found.update(group)
             found.update(topic.exclude)
             found.update(topic.instruments)
+            found.update(topic.cited_with)
         for _, stance_cues in self.stance:
             found.update(stance_cues)
         for rule in (*self.action_rules, *self.text_rules):
