@@ -53,8 +53,12 @@ VERDICTS = frozenset((
     "futile", "futility", "won", "counterproductive", "harm", "harms", "hurt", "hurts",
     "stifle", "stifles", "stifling", "threaten", "threatens", "threatening", "chill", "chills",
     "hinder", "hinders", "hindering", "cripple", "cripples", "crippling", "unconstitutional",
+    "never", "mistake", "mistaken", "wrong", "misguided", "unwise", "folly", "error",
 ))
 AFTER = 6
+# Words skipped when counting the words after a cue ("banning open source AI would be a
+# mistake": the verdict is four words on, not seven).
+FILLERS = frozenset(("would", "will", "be", "is", "are", "was", "were", "a", "an", "the"))
 # A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
 NOUN_BEFORE = frozenset(("critical", "catastrophic", "serious", "severe", "potential", "of",
                          "the", "any", "such", "cause", "causing", "mass"))
@@ -91,7 +95,7 @@ def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
     this one ("remove the moratorium, reinstate state oversight")."""
     if not NEGATORS.isdisjoint(folded[max(0, floor, start - 60):start].split()[-WINDOW:]):
         return True
-    after = folded[end:end + 80].split()[:AFTER]
+    after = [w for w in folded[end:end + 100].split()[:AFTER + 4] if w not in FILLERS][:AFTER]
     if VERDICTS.isdisjoint(after):
         return False
     for i, word in enumerate(after):  # "not just chips", "not only" are no verdict
@@ -177,6 +181,8 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
     if title_votes["neutral"] >= max(title_votes["restrict"], title_votes["open"], 1):
         return "neutral", evidence  # the headline asks, explains or reports a debate
     restrict, open_ = votes["restrict"], votes["open"]
+    if restrict == open_:  # a tie: the headline says what the item does
+        restrict, open_ = title_votes["restrict"], title_votes["open"]
     if restrict > open_:
         return "restrict", evidence
     if open_ > restrict:
