@@ -95,9 +95,10 @@ def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
     this one ("remove the moratorium, reinstate state oversight")."""
     if not NEGATORS.isdisjoint(folded[max(0, floor, start - 60):start].split()[-WINDOW:]):
         return True
-    after = [w for w in folded[end:end + 100].split()[:AFTER + 4] if w not in FILLERS][:AFTER]
-    if VERDICTS.isdisjoint(after):
+    after = folded[end:end + 100].split()[:AFTER + 4]
+    if VERDICTS.isdisjoint(after):  # the usual case: no verdict near, nothing to count
         return False
+    after = [w for w in after if w not in FILLERS][:AFTER]
     for i, word in enumerate(after):  # "not just chips", "not only" are no verdict
         if word in VERDICTS and after[i + 1:i + 2] not in (["just"], ["only"]) and not (
                 i and after[i - 1] in NOUN_BEFORE):
