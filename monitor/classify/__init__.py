@@ -86,6 +86,7 @@ class Matcher:
     # per topic: its instruments, all its cues, and each cue's place in the definition
     topic_cues: tuple[tuple[frozenset[str], frozenset[str], dict[str, int]], ...]
     side_of: dict[str, str]  # stance cue -> restrict, open or neutral
+    leans: dict[str, str]  # topic -> the side an item about it pushes when it names none
     stance_bit: int
     about: int  # the bits of the cue groups several topics share ("is about an AI model")
     # each cue group's feature name and bit (groups written alike in several topics share
@@ -150,6 +151,7 @@ def compile_debate(debate: Debate) -> Matcher:
         automaton=automaton, regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
         side_of={c: name for name, cues in debate.stance for c in cues},
+        leans={t.id: t.leans for t in debate.topics if t.leans},
         stance_bit=stance_bit, about=about, group_bits=group_bits, cited=cited,
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
@@ -347,8 +349,10 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
         relevance = debate.threshold
     relevant = relevance >= debate.threshold
     title_end = len(fold(item.title)) if stance_hits else 0
+    lean = next(((t.topic, matcher.leans[t.topic]) for t in topics
+                 if t.topic in matcher.leans), None) if relevant and matcher.leans else None
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
-                                 official.type, relevant, official.action or "")
+                                 official.type, relevant, official.action or "", lean)
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,

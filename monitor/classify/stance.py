@@ -41,7 +41,11 @@ NEGATORS = frozenset((
     "shelves", "shelved", "cancel", "cancels", "canceled", "cancelled", "reverse", "reverses",
     "reversed", "reversing", "dismantle", "dismantles", "dismantling", "delay", "delays",
     "delayed", "delaying", "pause", "pauses", "paused", "loosen", "loosens", "loosened",
-    "nullify", "nullifies", "nullified", "nullifying",
+    "nullify", "nullifies", "nullified", "nullifying", "killing", "eliminate", "eliminates",
+    "eliminated", "eliminating", "slam", "slams", "slammed", "blast", "blasts", "blasted",
+    "criticize", "criticizes", "criticized", "criticise", "criticises", "criticised",
+    "decry", "decries", "decried", "condemn", "condemns", "condemned", "lambast",
+    "lambasts", "lambasted",
 ))
 WINDOW = 6
 # Words that join two cues under one negation ("not restrict or ban").
@@ -54,6 +58,9 @@ VERDICTS = frozenset((
     "stifle", "stifles", "stifling", "threaten", "threatens", "threatening", "chill", "chills",
     "hinder", "hinders", "hindering", "cripple", "cripples", "crippling", "unconstitutional",
     "never", "mistake", "mistaken", "wrong", "misguided", "unwise", "folly", "error",
+    # the cue undone, in the passive ("AI Safety Executive Order Revoked")
+    "revoked", "rescinded", "repealed", "scrapped", "overturned", "vetoed", "withdrawn",
+    "stripped", "lifted", "dropped", "shelved", "nullified",
 ))
 AFTER = 6
 # Words skipped when counting the words after a cue ("banning open source AI would be a
@@ -144,13 +151,15 @@ def _by_action(action: str) -> tuple[str, str] | None:
 
 def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,
            side_of: Mapping[str, str], doc_type: str | None, relevant: bool,
-           action: str = "") -> tuple[str, tuple[str, ...]]:
+           action: str = "", lean: tuple[str, str] | None = None
+           ) -> tuple[str, tuple[str, ...]]:
     """Return the stance and the evidence behind it ("restrict: ban", "open: not ...").
 
     hits: (start, end) offsets in the folded text and the stance cues written that way;
     doc_type: the Federal Register document type, if any.
     action: a relevant official document's Federal Register `action`, which says what it
-    does ("Proposed rule", "Notice; request for comment") before any cue is counted."""
+    does ("Proposed rule", "Notice; request for comment") before any cue is counted.
+    lean: a topic of the item and the side an item about it pushes when it names none."""
     done = _by_action(action) if relevant and action else None
     if done is not None:
         return done[0], (f"{done[0]}: the document's action is '{done[1]}'",)
@@ -192,6 +201,8 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
         return "neutral", evidence  # both sides equally, or only neutral cues
     if relevant and doc_type is not None and doc_type in RULE_TYPES:
         return "restrict", (f"restrict: a {doc_type.lower()} adds duties",)
+    if relevant and lean is not None:
+        return lean[1], (f"{lean[1]}: about {lean[0]}, and no side named",)
     if relevant:
         return "neutral", ("neutral: relevant, and no side named",)
     return "unknown", ()

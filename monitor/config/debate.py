@@ -24,7 +24,7 @@ ENTITY_KINDS = ("threshold", "fr_citation", "fr_doc", "docket", "rin", "executiv
                 "eccn", "bill", "comment_deadline", "effective_date")
 _DEBATE_KEYS = ("authority", "cues", "id", "max_chars", "stance", "threshold", "title",
                 "topics", "version")
-_TOPIC_KEYS = ("cited_with", "exclude", "groups", "instruments", "label", "weight")
+_TOPIC_KEYS = ("cited_with", "exclude", "groups", "instruments", "label", "leans", "weight")
 _AUTHORITY_KEYS = ("action", "fr_types", "roles", "text")
 _RULE_KEYS = ("match", "authority", "why")
 _STANCES = ("restrict", "open", "neutral")
@@ -163,6 +163,9 @@ def _topic(tid: str, raw: Any, shared: Shared, place: Place) -> Topic:
         if not cues:
             raise place.error("a cue group is empty", "groups")
         groups.append(cues)
+    leans = str(raw.get("leans") or "")
+    if leans and leans not in _STANCES:
+        raise place.error(f"must be one of {', '.join(_STANCES)}", "leans")
     if raw.get("cited_with") and not raw.get("instruments"):
         raise place.error("names the cues an instrument cited in the text needs, but the "
                           "topic has no instruments", "cited_with")
@@ -170,7 +173,8 @@ def _topic(tid: str, raw: Any, shared: Shared, place: Place) -> Topic:
         id=tid, label=str(raw.get("label") or tid), weight=float(weight), groups=tuple(groups),
         exclude=_expand(raw.get("exclude") or [], shared, place, "exclude"),
         instruments=_expand(raw.get("instruments") or [], shared, place, "instruments"),
-        cited_with=_expand(raw.get("cited_with") or [], shared, place, "cited_with"))
+        cited_with=_expand(raw.get("cited_with") or [], shared, place, "cited_with"),
+        leans=leans)
 
 
 def _stance(raw: Any, shared: Shared, place: Place) -> tuple[tuple[str, tuple[str, ...]], ...]:

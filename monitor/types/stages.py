@@ -174,6 +174,9 @@ class Topic:
     # An instrument named only in the text, not the title, fires the topic only with one of
     # these cues too (empty: anywhere). Many documents cite EO 14110 for other duties.
     cited_with: tuple[str, ...] = ()
+    # The side a relevant item about this topic pushes when it names none ("" : neutral);
+    # a state frontier-AI bill reported without a side is a restriction being made.
+    leans: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""An instrument named in the title fires its topic; cited only in the text, it needs one of
-the topic's `cited_with` cues beside it (the Federal Register cites EO 14110 in dozens of
-documents a year about other duties). Real titles and abstracts: tests/data/labelset/dev.csv,
-tests/data/labels.csv and data/sample/http/federalregister/ai-notices.json."""
+"""The definition's rules that make the classifier generalize: an instrument named in the
+title fires its topic, one cited only in the text needs a `cited_with` cue beside it (the
+Federal Register cites EO 14110 in dozens of documents a year about other duties); a topic's
+`leans` is the side of an item about it that names none; verdicts, passive reversals and
+support read from a headline. Real titles and abstracts: tests/data/labelset/ (dev, dev2,
+dev3), tests/data/labels.csv and data/sample/http/federalregister/ai-notices.json."""
 
 from __future__ import annotations
 
@@ -92,3 +94,41 @@ def test_cited_with_on_a_small_definition(tmp_path):
     titled = classify(Item(id="c", source_id="c", guid="c", url="", published=None,
                            title="Docket NTIA-2023-0009", summary="", kind="feed"), debate)
     assert titled.relevant and titled.topics[0].cues == ("entity:docket=NTIA-2023-0009",)
+
+
+def test_a_topic_leans_when_no_side_is_named(tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text("id: d\ntopics:\n  laws:\n    weight: 0.8\n    leans: restrict\n"
+                    "    groups:\n      - [frontier model safety bill]\n"
+                    "stance:\n  open: [veto]\n")
+    debate = load_debate(str(path))
+    title = "Illinois Legislature Advances Landmark AI Frontier Model Safety Bill to Governor"
+    sig = classify(Item(id="a", source_id="a", guid="a", url="", title=title, summary="",
+                        published=None, kind="feed"), debate)
+    assert (sig.stance, sig.stance_cues) == (
+        "restrict", ("restrict: about laws, and no side named",))
+    vetoed = classify(Item(id="b", source_id="b", guid="b", url="", published=None,
+                           kind="feed", title="Governor to veto frontier model safety bill",
+                           summary=""), debate)
+    assert vetoed.stance == "open"  # a side named wins over the lean
+
+
+def test_leans_must_be_a_stance(tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text(BASE + "    leans: sideways\n")
+    with pytest.raises(ConfigError) as info:
+        load_debate(str(path))
+    assert "key 'leans'" in str(info.value) and "restrict, open, neutral" in str(info.value)
+
+
+@pytest.mark.parametrize(("title", "stance"), [
+    # real headlines (dev2.csv, dev3.csv; their sources are in the label set's README)
+    ("Banning Open Source AI Would Be A Mistake", "open"),
+    ("2023 AI Safety Executive Order Revoked and What Lies Ahead for AI", "open"),
+    ("Nvidia snaps back at Biden's 'innovation-killing' AI chip export restrictions", "open"),
+    ("Anthropic is endorsing SB 53", "restrict"),
+])
+def test_verdicts_reversals_and_support_read_from_the_headline(title, stance):
+    sig = classify(Item(id="h", source_id="h", guid="h", url="", title=title, summary="",
+                        published=None, kind="feed"), DEBATE)
+    assert sig.stance == stance, sig.stance_cues
