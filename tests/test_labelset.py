@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,25 @@ def test_dev2_is_new_and_split_in_two() -> None:
     assert {r["part"] for r in new} == {"2a", "2b", "2c"}
 
 
-@pytest.mark.parametrize("name", ["dev", "dev2", "test"])
+# dev3 part 3b (README part 6) measures the rules changed on part 3a: its rows are frozen too.
+DEV3B_SHA256 = "89e97d53e3ef6620932b7742bea2b533e7f98b3d9f89661e1b8eb299aa17c947"
+
+
+def test_dev3_is_new_split_and_its_measuring_half_frozen() -> None:
+    fold = lambda text: " ".join(text.lower().replace("\u2019", "'").split())  # noqa: E731
+    seen = {fold(r["title"]) for r in rows("dev") + rows("dev2") + rows("test")}
+    new = rows("dev3")
+    assert len(new) >= 150 and not seen & {fold(r["title"]) for r in new}
+    assert {r["part"] for r in new} == {"3a", "3b"}
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for r in new:
+        if r["part"] == "3b":
+            writer.writerow([r["title"], r["relevant"], r["summary"], r["topics"], r["stance"]])
+    assert hashlib.sha256(buf.getvalue().encode()).hexdigest() == DEV3B_SHA256
+
+
+@pytest.mark.parametrize("name", ["dev", "dev2", "dev3", "test"])
 def test_rows_follow_the_rules(name: str) -> None:
     for row in rows(name):
         assert row["relevant"] in {"0", "1"}, row["title"]
