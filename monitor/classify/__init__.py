@@ -348,7 +348,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     if titled and relevance < debate.threshold:  # the document itself (model.TITLE)
         relevance = debate.threshold
     relevant = relevance >= debate.threshold
-    title_end = len(fold(item.title)) if stance_hits else 0
+    # the title's folded words end before its closing space, where the summary's first begins
+    title_end = len(fold(item.title)) - 1 if stance_hits else 0
     lean = next(((t.topic, matcher.leans[t.topic]) for t in topics
                  if t.topic in matcher.leans), None) if relevant and matcher.leans else None
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,

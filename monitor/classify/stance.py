@@ -45,11 +45,13 @@ NEGATORS = frozenset((
     "eliminated", "eliminating", "slam", "slams", "slammed", "blast", "blasts", "blasted",
     "criticize", "criticizes", "criticized", "criticise", "criticises", "criticised",
     "decry", "decries", "decried", "condemn", "condemns", "condemned", "lambast",
-    "lambasts", "lambasted",
+    "lambasts", "lambasted", "bash", "bashes", "bashed", "bashing", "refuse", "refuses",
+    "refused", "refusing",
 ))
 WINDOW = 6
 # Words that join two cues under one negation ("not restrict or ban").
-JOINERS = frozenset(("or", "and", "nor", "to", "even"))
+# ("not to enforce the AI Diffusion Rule": the rule is what is not enforced).
+JOINERS = frozenset(("or", "and", "nor", "to", "even", "the", "its", "their", "this", "that"))
 # Verdicts that, right after a cue, say the speaker is against it ("export controls on open
 # models will not win the AI race", "restricting access may undermine safety").
 VERDICTS = frozenset((
