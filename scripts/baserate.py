@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import io
 import json
 import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitor import safe  # noqa: E402
@@ -81,10 +80,10 @@ class Result:
         return self.judged_relevant / judged if judged else None
 
 
-def _open(path: Path) -> io.TextIOBase:
+def _open(path: Path) -> IO[str]:
     try:
         if path.suffix == ".gz":
-            return gzip.open(path, "rt", encoding="utf-8", newline="")  # type: ignore[return-value]
+            return gzip.open(path, "rt", encoding="utf-8", newline="")
         return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
     except OSError as e:
         raise ConfigError(f"cannot read: {e.strerror or e}", file=str(path)) from e
@@ -151,8 +150,8 @@ def flag(doc: Document, debate: Debate, row: int = 0) -> tuple[bool, str]:
 def measure(docs: list[Document], debate: Debate, judged: dict[str, Judgement],
             known: Sequence[str] = ()) -> Result:
     res = Result(documents=len(docs))
-    flagged_numbers = set()
-    by_number = {}
+    flagged_numbers: set[str] = set()
+    by_number: dict[str, Document] = {}
     for row, doc in enumerate(docs, 2):
         by_number.setdefault(doc.number, doc)
         ai = mentions_ai(doc)
