@@ -107,7 +107,7 @@ def test_a_missing_year_file_is_named(tmp_path):
     assert run.returncode == 2 and "fr-2025.csv.gz" in run.stderr and "cannot read" in run.stderr
 
 
-@pytest.mark.parametrize("year", ["2023", "2025"])
+@pytest.mark.parametrize("year", ["2023", "2024", "2025"])
 def test_every_flagged_document_of_the_year_is_judged(year, debate):
     """A change that flags new documents must judge them (tests/data/year/README.md):
     run scripts/baserate tests/data/year/fr-YEAR.csv.gz, judge what it lists as not yet
