@@ -188,7 +188,7 @@ def measure(docs: list[Document], debate: Debate, judged: dict[str, Judgement],
 
 def _doc(doc: Document) -> dict[str, str]:
     return {"document_number": doc.number, "publication_date": doc.date, "title": doc.title,
-            "url": doc.url}
+            "url": safe.url(doc.url)}
 
 
 def as_dict(res: Result, year_file: str, judged_file: str) -> dict[str, Any]:
@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     res = measure(docs, debate, judged, known)
     if args.json:
-        print(json.dumps(as_dict(res, str(year_file), str(judged_file or "")), indent=2))
+        print(safe.json_text(json.dumps(as_dict(res, str(year_file), str(judged_file or "")),
+                                        indent=2)))
     else:
         print("\n".join(report(res)))
     return 0

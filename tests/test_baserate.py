@@ -116,3 +116,18 @@ def test_every_flagged_document_of_the_year_is_judged(year, debate):
     judged = baserate.load_judged(YEAR / f"judged-{year}.csv")
     res = baserate.measure(docs, debate, judged)
     assert [d.number for d, _ in res.unjudged] == []
+    # and every judged row is a document of that year file (no mistyped number)
+    assert set(judged) <= {d.number for d in docs}
+
+
+def test_source_text_is_shown_safely(tmp_path, debate):
+    year = tmp_path / "fr-2025.csv"
+    year.write_text("document_number,title,abstract,url\n"
+                    "2025-00636,\"Framework for Artificial Intelligence Diffusion\x1b[2J\","
+                    "\"controls on AI model weights\",javascript:alert(1)\n")
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "baserate.py"), str(year)],
+                         capture_output=True, text=True, check=True)
+    assert "\x1b" not in run.stdout and "\\x1b[2J" in run.stdout
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "baserate.py"), str(year),
+                          "--json"], capture_output=True, text=True, check=True).stdout
+    assert "\x1b" not in out and json.loads(out)["flagged_documents"][0]["url"] == ""
