@@ -39,8 +39,11 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, str]]]:
         reader = csv.DictReader(handle)
         out = []
         for row in reader:
-            # line_num is the last physical line read: the row's own line when no field
-            # spans lines (the set's rows never do; a test checks it).
+            # line_num is the last physical line read: the row's own line only while no
+            # field spans lines, so an id would be ambiguous otherwise.
+            if reader.line_num != len(out) + 2:
+                raise SystemExit(f"{path}: a field spans lines before line {reader.line_num}; "
+                                 "ids are file:line and need one row a line")
             out.append((f"{path.name}:{reader.line_num}", row))
         return out
 
@@ -111,10 +114,22 @@ def compare(args: argparse.Namespace) -> None:
     with open(args.second, newline="", encoding="utf-8") as handle:
         second = list(csv.DictReader(handle))
     wanted = {r["id"].split(":")[0] for r in second}
-    labels = {rid: row for name in sorted(wanted) for rid, row in read_rows(SET / name)}
+    absent = sorted(name for name in wanted if not (args.set / name).exists())
+    if absent:
+        raise SystemExit(f"compare: no such file in {args.set}: {', '.join(absent)}")
+    labels = {rid: row for name in sorted(wanted) for rid, row in read_rows(args.set / name)}
     missing = [r["id"] for r in second if r["id"] not in labels]
     if missing:
         raise SystemExit(f"compare: ids not in the set: {', '.join(missing)}")
+    stale = [r["id"] for r in second if r["title"] != labels[r["id"]]["title"]]
+    if stale:
+        raise SystemExit(f"compare: title differs from the set's row (stale id?): "
+                         f"{', '.join(stale)}")
+    bad = [r["id"] for r in second if r["relevant"] not in ("0", "1")
+           or r["stance"] not in ((*STANCES,) if r["relevant"] == "1" else ("",))]
+    if bad:
+        raise SystemExit(f"compare: relevant must be 0/1 and stance one of "
+                         f"{'/'.join(STANCES)} on relevant rows, empty otherwise: {', '.join(bad)}")
     rel = [(labels[r["id"]]["relevant"], r["relevant"]) for r in second]
     both = [r for r in second if r["relevant"] == "1" and labels[r["id"]]["relevant"] == "1"]
     stance = [(labels[r["id"]]["stance"], r["stance"]) for r in both]
@@ -132,6 +147,9 @@ def compare(args: argparse.Namespace) -> None:
                              "second": f"{r['relevant']} {r['stance']}".strip(),
                              "note": r["note"]})
     out["disagreements"] = disagree
+    flagged = [r for r in second if "uncertain" in r["note"].lower()]
+    out["flagged_uncertain"] = {"n": len(flagged), "disagree": sum(
+        "uncertain" in d["note"].lower() for d in disagree)}
     if args.json:
         print(json.dumps(out, indent=2))
         return
@@ -144,6 +162,10 @@ def compare(args: argparse.Namespace) -> None:
         print("  set \\ second " + " ".join(f"{c:>9}" for c in classes))
         for a in classes:
             print(f"  {a:>12} " + " ".join(f"{f['confusion'][a][b]:>9}" for b in classes))
+    u = out["flagged_uncertain"]
+    assert isinstance(u, dict)
+    print(f"second labeller's calls flagged uncertain: {u['n']}, of which disagree: "
+          f"{u['disagree']}")
     print(f"disagreements: {len(disagree)}")
     for d in disagree:
         print(f"  {d['id']}: set={d['set']!r} second={d['second']!r} {d['title']}")
@@ -161,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     c = sub.add_parser("compare", help="compare second labels with the set's")
     c.add_argument("second", type=Path, help="CSV with columns " + ", ".join(SECOND_COLUMNS))
     c.add_argument("--json", action="store_true")
+    c.add_argument("--set", type=Path, default=SET,
+                   help="folder holding the label-set CSVs the ids name (default: %(default)s)")
     args = parser.parse_args(argv)
     write_sheet(args) if args.command == "sheet" else compare(args)
 
