@@ -47,22 +47,23 @@ def test_the_word_test_for_ai():
 def test_counts_on_real_rows(docs, debate):
     judged = {"2025-00636": J(True, "IFR"), "2025-05936": J(False, "DOE lands"),
               "2025-01901": J(True, "EO 14148"), "2025-02305": J(False, "broad RFI"),
-              "2024-31543": J(False, "FDA devices")}
+              "2024-31543": J(False, "FDA devices"), "2025-00637": J(False, "as if not")}
     res = baserate.measure(docs, debate, judged, ["2025-00637", "2025-02305"])
     assert res.documents == 8
     # all but the MACPAC nominations and EO 14148 (empty abstract, no AI word in its title);
     # the Aleutian Islands "AI" counts: the word test is plain
     assert res.ai_mentioning == 6
+    # the DOE lands request cites EO 14179 without what the debate is about: not flagged
     flagged = [d.number for d, _ in res.flagged]
-    assert flagged == ["2025-00636", "2025-00637", "2025-05936"]
-    assert (res.judged_relevant, [d.number for d in res.judged_not]) == (1, ["2025-05936"])
+    assert flagged == ["2025-00636", "2025-00637"]
+    assert (res.judged_relevant, [d.number for d in res.judged_not]) == (1, ["2025-00637"])
     assert res.precision == 0.5
-    assert [(d.number, ai) for d, ai in res.unjudged] == [("2025-00637", True)]
-    # known: the judged relevant (00636, 01901) and the timeline's 00637; 02305 is judged 0
-    assert res.known == 3
+    assert res.unjudged == []
+    # known: the judged relevant (00636, 01901); 00637 and 02305 are judged 0
+    assert res.known == 2
     assert [(d.number, why) for d, why in res.missed] == [("2025-01901", "EO 14148")]
-    # AI-mentioning, not flagged, judged: the FDA guidance and the Action Plan RFI
-    assert (res.ai_judged, res.ai_relevant_missed) == (2, [])
+    # AI-mentioning, not flagged, judged: the FDA guidance, the Action Plan RFI, DOE lands
+    assert (res.ai_judged, res.ai_relevant_missed) == (3, [])
 
 
 def test_a_judged_relevant_ai_document_not_flagged_is_a_miss(docs, debate):
@@ -76,15 +77,15 @@ def test_a_judged_relevant_ai_document_not_flagged_is_a_miss(docs, debate):
 def test_the_command_prints_json(tmp_path):
     judged = tmp_path / "judged-2025.csv"
     judged.write_text("document_number,relevant,reason\n2025-00636,1,IFR\n"
-                      "2025-00637,1,briefing\n2025-05936,0,DOE lands\n")
+                      "2025-00637,0,as if not\n2025-05936,0,DOE lands\n")
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "baserate.py"),
                           str(FIXTURE), "--judged", str(judged), "--json"],
                          capture_output=True, text=True, check=True).stdout
     figures = json.loads(out)
-    assert (figures["documents"], figures["ai_mentioning"], figures["flagged"]) == (8, 6, 3)
-    assert (figures["flagged_judged"], figures["precision"]) == (3, 0.6667)
+    assert (figures["documents"], figures["ai_mentioning"], figures["flagged"]) == (8, 6, 2)
+    assert (figures["flagged_judged"], figures["precision"]) == (2, 0.5)
     assert figures["unjudged"] == []
-    assert figures["false_positives"][0]["document_number"] == "2025-05936"
+    assert figures["false_positives"][0]["document_number"] == "2025-00637"
 
 
 @pytest.mark.parametrize("text, message", [

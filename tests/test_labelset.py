@@ -47,25 +47,30 @@ def test_dev2_is_new_and_split_in_two() -> None:
     assert {r["part"] for r in new} == {"2a", "2b", "2c"}
 
 
-# dev3 part 3b (README part 6) measures the rules changed on part 3a: its rows are frozen too.
-DEV3B_SHA256 = "89e97d53e3ef6620932b7742bea2b533e7f98b3d9f89661e1b8eb299aa17c947"
+# The measuring halves of dev3 (README part 6: 3b) and dev4 (part 7: 4b) measured rules
+# changed on their other halves: their labelled rows are frozen too.
+MEASURING = {"dev3": ("3b", "89e97d53e3ef6620932b7742bea2b533e7f98b3d9f89661e1b8eb299aa17c947"),
+             "dev4": ("4b", "6e3dc94b103446db31426367a7ab34c7ab3e951a700fecdd83ca6b0ae2467b84")}
 
 
-def test_dev3_is_new_split_and_its_measuring_half_frozen() -> None:
+@pytest.mark.parametrize("name", sorted(MEASURING))
+def test_new_parts_are_new_split_and_their_measuring_half_frozen(name: str) -> None:
     fold = lambda text: " ".join(text.lower().replace("\u2019", "'").split())  # noqa: E731
-    seen = {fold(r["title"]) for r in rows("dev") + rows("dev2") + rows("test")}
-    new = rows("dev3")
+    earlier = ["dev", "dev2", "test"] + (["dev3"] if name == "dev4" else [])
+    seen = {fold(r["title"]) for part in earlier for r in rows(part)}
+    new = rows(name)
     assert len(new) >= 150 and not seen & {fold(r["title"]) for r in new}
-    assert {r["part"] for r in new} == {"3a", "3b"}
+    half, digest = MEASURING[name]
+    assert {r["part"] for r in new} == {half.replace("b", "a"), half}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     for r in new:
-        if r["part"] == "3b":
+        if r["part"] == half:
             writer.writerow([r["title"], r["relevant"], r["summary"], r["topics"], r["stance"]])
-    assert hashlib.sha256(buf.getvalue().encode()).hexdigest() == DEV3B_SHA256
+    assert hashlib.sha256(buf.getvalue().encode()).hexdigest() == digest
 
 
-@pytest.mark.parametrize("name", ["dev", "dev2", "dev3", "test"])
+@pytest.mark.parametrize("name", ["dev", "dev2", "dev3", "dev4", "test"])
 def test_rows_follow_the_rules(name: str) -> None:
     for row in rows(name):
         assert row["relevant"] in {"0", "1"}, row["title"]
