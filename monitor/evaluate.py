@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from .classify import classify, evidence
+from .classify.leaning import Leaning, cross_validate
+from .classify.leaning import fit as fit_leaning
 from .classify.model import (
     MIN_WORD_WEIGHT,
     POSITIVE_WEIGHT,
@@ -35,6 +37,7 @@ class Label:
     topics: tuple[str, ...] = ()
     source_kind: str = "feed"
     stance: str = ""  # restrict, open or neutral; empty when not labelled
+    part: str = ""  # the optional `part` column (a label set's split: 3a, 3b, ...)
 
 
 @dataclass(frozen=True)
@@ -172,12 +175,27 @@ def load_labels(path: str | Path) -> list[Label]:
                 labels.append(Label(row=line, title=(row.get("title") or "").strip(),
                                     relevant=relevant == "1",
                                     summary=(row.get("summary") or "").strip(),
-                                    topics=topics, source_kind=kind, stance=stance))
+                                    topics=topics, source_kind=kind, stance=stance,
+                                    part=(row.get("part") or "").strip()))
         except csv.Error as e:
             raise ConfigError(f"not valid CSV: {e}", file=file, line=reader.line_num) from e
     if not labels:
         raise ConfigError("no labelled rows", file=file)
     return labels
+
+
+def select(labels: Sequence[Label], parts: Sequence[str] = (), skip: Sequence[str] = (),
+           file: str = "") -> list[Label]:
+    """Return the rows of the given parts (all when none), less those of the skipped parts;
+    a part no row has is an error (a misspelt split must not measure the wrong rows)."""
+    known = {label.part for label in labels}
+    for part in (*parts, *skip):
+        if part not in known:
+            raise ConfigError(f"no row is in part {part!r} (parts: "
+                              f"{', '.join(sorted(p for p in known if p)) or 'none'})",
+                              file=file or None, key="part")
+    return [label for label in labels
+            if (not parts or label.part in parts) and label.part not in skip]
 
 
 def _score(pairs: Sequence[tuple[bool, bool, str]]) -> Score:
@@ -196,15 +214,20 @@ def _item(label: Label) -> Item:
 
 
 def _stance(results: Sequence[tuple[Label, Any]]) -> StanceScore | None:
-    rows = [(lab, sig) for lab, sig in results if lab.stance]
-    if not rows:
+    return _stance_score([(lab.stance, sig.stance, lab.title)
+                          for lab, sig in results if lab.stance])
+
+
+def _stance_score(pairs: Sequence[tuple[str, str, str]]) -> StanceScore | None:
+    """Return the stance figures of (labelled, predicted, title) rows; None without rows."""
+    if not pairs:
         return None
     confusion: dict[str, dict[str, int]] = {s: {} for s in STANCES}
     misses = []
-    for lab, sig in rows:
-        confusion[lab.stance][sig.stance] = confusion[lab.stance].get(sig.stance, 0) + 1
-        if sig.stance != lab.stance:
-            misses.append((lab.title, lab.stance, sig.stance))
+    for labelled, got, title in pairs:
+        confusion[labelled][got] = confusion[labelled].get(got, 0) + 1
+        if got != labelled:
+            misses.append((title, labelled, got))
     return StanceScore(confusion={k: v for k, v in confusion.items() if v},
                        misses=tuple(misses))
 
@@ -293,3 +316,46 @@ def train(labels: Sequence[Label], debate: Debate, trained_on: str = "", folds: 
     boundary = best[2]
     return Training(calibrated(weights, boundary, debate.threshold), folds=folds,
                     boundary=boundary, cross_validated=chosen)
+
+
+@dataclass(frozen=True)
+class StanceTraining:
+    """A fitted stance model and, with cross-validation, its held-out stance figures."""
+
+    model: Leaning
+    items: int  # labelled rows with a stance
+    folds: int = 0
+    cross_validated: StanceScore | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"items": self.items, "words": len(self.model.words),
+                               "folds": self.folds}
+        if self.cross_validated is not None:
+            out["cross_validated"] = self.cross_validated.as_dict()
+        return out
+
+
+def train_stance(labels: Sequence[Label], debate: Debate, trained_on: str = "",
+                 folds: int = 5) -> StanceTraining:
+    """Return a stance model (classify/leaning.py) fitted to the words of the labelled rows
+    that carry a stance; with `folds`, the stance figures of k-fold cross-validation."""
+    examples = []
+    for label in labels:
+        if label.stance:
+            _, _, words, _ = evidence(_item(label), debate, default_role(label.source_kind),
+                                      every_word=True)
+            examples.append((words, label.stance))
+    if not examples:
+        raise ConfigError("no labelled row has a stance (restrict, open or neutral) to "
+                          "learn from", key="stance")
+    if folds and not 2 <= folds <= len(examples):
+        raise ConfigError(f"--cv must be 0 or 2 to {len(examples)} (the rows with a "
+                          f"stance), not {folds}", key="cv")
+    model = fit_leaning(examples, trained_on=trained_on)
+    if not folds:
+        return StanceTraining(model, len(examples))
+    predicted = cross_validate(examples, folds)
+    rows = [label for label in labels if label.stance]
+    score = _stance_score([(lab.stance, got, lab.title)
+                           for lab, got in zip(rows, predicted, strict=True)])
+    return StanceTraining(model, len(examples), folds, score)

@@ -23,6 +23,9 @@ from ..text import fold, fold_lowered, html_to_text, stem
 from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
 from .documents import secondary_text, text_wanted
 from .extract import GATES, extract
+from .leaning import Leaning
+from .leaning import forget as forget_leaning
+from .leaning import load as load_leaning
 from .masks import masks
 from .model import (
     Scorer,
@@ -35,7 +38,7 @@ from .model import (
     sigmoid,
     words_of,
 )
-from .stance import decide
+from .stance import decide, settled
 
 
 def _forms(token: str) -> set[str]:
@@ -94,6 +97,7 @@ class Matcher:
     group_bits: tuple[tuple[str, int], ...]
     cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
     model: Weights | None
+    leaning: Leaning | None  # the fitted stance model beside the debate, if any
     scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]
     fr_types: dict[str, str]
@@ -108,6 +112,7 @@ def forget() -> None:
     """Drop every compiled debate and loaded weights (after `monitor train` wrote new ones)."""
     _COMPILED.clear()
     forget_weights()
+    forget_leaning()
 
 
 def compile_debate(debate: Debate) -> Matcher:
@@ -126,6 +131,7 @@ def compile_debate(debate: Debate) -> Matcher:
             for spelling in variants(cue):
                 cues_of[spelling].append(cue)
     model = load_weights(debate.path)
+    leaning = load_leaning(debate.path)
     # The fitted model's words and word pairs, as whole words, are found in the same scan:
     # only the words it weighs cost a hit (splitting every item into words costs more).
     known = {f" {w} ": w for w in model.words} if model else {}
@@ -155,9 +161,11 @@ def compile_debate(debate: Debate) -> Matcher:
         stance_bit=stance_bit, about=about, group_bits=group_bits, cited=cited,
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
+        leaning=leaning,
         weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
-        version=version(debate) + (f".w{model.digest}" if model else ""))
+        version=version(debate) + (f".w{model.digest}" if model else "")
+        + (f".s{leaning.digest}" if leaning else ""))
     _COMPILED[key] = matcher
     return matcher
 
@@ -276,6 +284,12 @@ def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
     return level, f"source role '{role}'"
 
 
+def _sided(stance: str, evidence: tuple[str, ...]) -> bool:
+    """Whether the rules found a side in the item's own words (not a default)."""
+    return stance in ("restrict", "open") and bool(evidence) and not evidence[0].endswith(
+        ("no side named", "adds duties"))
+
+
 def version(debate: Debate) -> str:
     """Return the classifier version recorded with each signal."""
     return f"{__version__}+{debate.id}.v{debate.version}.{debate.fingerprint}"
@@ -354,6 +368,14 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
                  if t.topic in matcher.leans), None) if relevant and matcher.leans else None
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
                                  official.type, relevant, official.action or "", lean)
+    if matcher.leaning is not None and relevant and not _sided(stance, stance_cues) \
+            and not settled(official.action or "", True):
+        # the rules name no side: the fitted stance model decides from the words
+        side, chance, pull = matcher.leaning.decide(words_of(folded))
+        said = f"; words: {', '.join(pull)}" if pull else ""
+        stance, stance_cues = side, (
+            f"{side}: the fitted stance model ({chance:.0%}{said})",
+            *(c for c in stance_cues if not c.endswith(("no side named", "adds duties"))))
     authority, why = _authority(item, role, debate, matcher, cues)
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,

@@ -151,6 +151,11 @@ def _by_action(action: str) -> tuple[str, str] | None:
     return None
 
 
+def settled(action: str, relevant: bool) -> bool:
+    """Whether a relevant official document's `action` says its stance (see ACTIONS)."""
+    return relevant and bool(action) and _by_action(action) is not None
+
+
 def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,
            side_of: Mapping[str, str], doc_type: str | None, relevant: bool,
            action: str = "", lean: tuple[str, str] | None = None

@@ -145,9 +145,12 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
 
 @click.command("eval")
 @click.argument("labels", type=click.Path(dir_okay=False))
+@click.option("--part", "parts", multiple=True, metavar="P",
+              help="Measure only the rows whose `part` column is P (repeatable), e.g. the "
+                   "held-out half of a label set's part: --part 4b.")
 @json_option
 @pass_ctx
-def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
+def eval_cmd(ctx: Context, labels: str, parts: tuple[str, ...], as_json: bool) -> None:
     """Measure the debate definition on labelled items: precision, recall, F1.
 
     LABELS.csv has a header row; title and relevant (1 or 0) are required, summary,
@@ -157,12 +160,12 @@ def eval_cmd(ctx: Context, labels: str, as_json: bool) -> None:
 
     Example: monitor eval tests/data/labels.csv
     """
-    from ..evaluate import evaluate, load_labels
+    from ..evaluate import evaluate, load_labels, select
 
     with errors():
         config = ctx.config()
         assert config.debate is not None
-        labelled = load_labels(labels)
+        labelled = select(load_labels(labels), parts, file=labels)
         known = {t.id for t in config.debate.topics}
         unknown = sorted({t for lab in labelled for t in lab.topics} - known)
         if unknown:
@@ -210,65 +213,116 @@ def _stance_table(st: StanceScore) -> None:
 
 
 @click.command("train")
-@click.argument("labels", type=click.Path(dir_okay=False))
+@click.argument("labels", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--skip-part", "skip", multiple=True, metavar="P",
+              help="Leave out the rows whose `part` column is P (repeatable): a held-out half "
+                   "such as 4b, kept for measuring.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False),
-              help="Write the weights here instead of beside the debate definition.")
+              help="Write the relevance weights here instead of beside the debate definition.")
+@click.option("--stance-out", default=None, type=click.Path(dir_okay=False),
+              help="Write the stance model here instead of beside the debate definition.")
+@click.option("--only", type=click.Choice(["relevance", "stance"]), default=None,
+              help="Fit only the relevance weights or only the stance model (default: both; "
+                   "the stance model only when some rows carry a stance).")
 @click.option("--cv", "folds", default=5, show_default=True, type=int,
               help="Folds of cross-validation that pick the boundary and report held-out "
                    "figures (0: none; the boundary stays the debate's threshold).")
 @json_option
 @pass_ctx
-def train(ctx: Context, labels: str, out: str | None, folds: int, as_json: bool) -> None:
-    """Fit the relevance weights to labelled items and write them beside the debate.
+def train(ctx: Context, labels: tuple[str, ...], skip: tuple[str, ...], out: str | None,
+          stance_out: str | None, only: str | None, folds: int, as_json: bool) -> None:
+    """Fit the relevance weights and the stance model to labelled items; write them beside
+    the debate.
 
-    LABELS.csv is read as for `eval` (title and relevant required). The weights are a
-    linear model over the debate's own features (the rule's verdict, cue groups, cues,
-    topics, instruments, entities, source kind, document type) and the words and word pairs
-    of the labelled text; they are written as plain JSON to <debate>.weights.json beside the
-    debate file (or --out), where `classify` reads them. With --cv K (default 5), K-fold
-    cross-validation on the labels picks the boundary with the best F1 and prints the
-    held-out precision and recall. Then measure on labels you did not train on:
-    `monitor eval`. Never train on the frozen test part.
+    Each LABELS.csv is read as for `eval` (title and relevant required); several files are
+    one training set. The relevance weights
+    are a linear model over the debate's own features (the rule's verdict, cue groups, cues,
+    topics, instruments, entities, source kind, document type) and the words of the
+    labelled text, written as plain JSON to <debate>.weights.json (or --out). The stance
+    model weighs every word and word pair of the rows that carry a stance (restrict, open,
+    neutral), written to <debate>.stance.json (or --stance-out); classify uses it for
+    relevant items whose Federal Register action does not settle their stance. With --cv K
+    (default 5), K-fold cross-validation picks the relevance boundary with the best F1 and
+    prints the held-out precision, recall and stance accuracy. Then measure on labels you
+    did not train on: `monitor eval`. Never train on the frozen test part.
 
     Example: monitor train tests/data/labelset/dev.csv
     """
     from pathlib import Path
 
-    from ..classify import forget
+    from ..classify import forget, leaning
     from ..classify.model import dump, weights_path
-    from ..evaluate import load_labels
+    from ..evaluate import load_labels, select, train_stance
     from ..evaluate import train as fit_weights
+
+    def write(target: Path | None, text: str, option: str) -> Path:
+        if target is None:
+            raise ConfigError(f"the debate has no file to write beside; give {option}",
+                              key="debate")
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"cannot write: {e.strerror or e}", file=str(target)) from e
+        return target
 
     with errors():
         config = ctx.config()
         debate = config.debate
         assert debate is not None
-        rows = load_labels(labels)
-        target = Path(out) if out else weights_path(debate.path)
-        if target is None:
-            raise ConfigError("the debate has no file to write weights beside; give --out",
-                              key="debate")
-        done = fit_weights(rows, debate, trained_on=Path(labels).name, folds=folds)
-        weights = done.weights
-        try:
-            target.write_text(dump(weights), encoding="utf-8")
-        except OSError as e:
-            raise ConfigError(f"cannot write: {e.strerror or e}", file=str(target)) from e
+        rows = select([row for file in labels for row in load_labels(file)], skip=skip,
+                      file=", ".join(labels))
+        name = "+".join(Path(f).name for f in labels) + (
+            f" (less parts {', '.join(skip)})" if skip else "")
+        done = stance = None
+        if only != "stance":
+            done = fit_weights(rows, debate, trained_on=name, folds=folds)
+        if only == "stance" or (only is None and any(r.stance for r in rows)):
+            stance = train_stance(rows, debate, trained_on=name, folds=folds)
+        wrote = stance_wrote = None
+        if done is not None:
+            wrote = write(Path(out) if out else weights_path(debate.path),
+                          dump(done.weights), "--out")
+        if stance is not None:
+            stance_wrote = write(Path(stance_out) if stance_out else
+                                 leaning.path_beside(debate.path), leaning.dump(stance.model),
+                                 "--stance-out")
         forget()
     if as_json:
-        echo_json(json.dumps({"items": len(rows), "relevant": sum(r.relevant for r in rows),
-                              "wrote": str(target), **done.as_dict()}, indent=2))
+        out_json: dict[str, object] = {"items": len(rows),
+                                       "relevant": sum(r.relevant for r in rows)}
+        if done is not None:
+            out_json.update({"wrote": str(wrote), **done.as_dict()})
+        if stance is not None:
+            out_json["stance"] = {"wrote": str(stance_wrote), **stance.as_dict()}
+        echo_json(json.dumps(out_json, indent=2))
         return
+    if done is not None:
+        _say_relevance(done, rows, debate.threshold)
+    if stance is not None:
+        echo(f"stance model: {stance.items} labelled rows with a stance, "
+             f"{len(stance.model.words)} word weights")
+        scv = stance.cross_validated
+        if scv is not None:
+            echo(f"{stance.folds}-fold cross-validation: stance accuracy {scv.accuracy:.3f} "
+                 f"macro F1 {scv.macro_f1:.3f}")
+            for title, labelled, got in scv.misses:
+                echo(f"held-out stance miss: {labelled} read as {got}: {title}")
+    for path in (wrote, stance_wrote):
+        if path is not None:
+            echo(f"wrote {path}")
+
+
+def _say_relevance(done: Any, rows: list[Any], threshold: float) -> None:
+    weights = done.weights
     echo(f"trained on {len(rows)} labelled items "
          f"({sum(r.relevant for r in rows)} relevant): {len(weights.features)} feature and "
          f"{len(weights.words)} word weights, bias {weights.bias:.3f}")
     cv = done.cross_validated
     if cv is not None:
         echo(f"{done.folds}-fold cross-validation: boundary {done.boundary:.2f} (made the "
-             f"threshold {debate.threshold}): precision {cv.precision:.3f} recall "
+             f"threshold {threshold}): precision {cv.precision:.3f} recall "
              f"{cv.recall:.3f} f1 {cv.f1:.3f} (tp {cv.tp} fp {cv.fp} fn {cv.fn})")
         for title in cv.false_positives:
             echo(f"held-out false positive: {title}")
         for title in cv.false_negatives:
             echo(f"held-out false negative: {title}")
-    echo(f"wrote {target}")

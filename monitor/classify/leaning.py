@@ -1,0 +1,200 @@
+"""Stance learned from words: which way a relevant item pushes, by a fitted model. Pure.
+
+The rules of stance.py read cues, negation and what an official document does; on items
+written in words their cue lists did not foresee they leave most items `neutral` (on the
+label set's parts gathered after the rules were written, the rules were right on about
+half). This model reads every word and word pair of an item (title, summary and what else
+the classifier reads) and gives each direction a score: softmax over
+bias[side] + the sum of the weights of the words present. It is multinomial logistic
+regression, fitted by `monitor train` (fit() here: L2-regularised, full-batch gradient
+descent from zero, so the same labels always give the same weights) on the labelled rows
+that carry a stance, and written as plain JSON beside the debate
+(`<debate>.stance.json`). classify uses it for relevant items whose stance the Federal
+Register `action` does not settle; `monitor explain` shows the words that weighed most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError
+from .model import STOPWORDS
+
+FORMAT = 1
+SIDES = ("restrict", "open", "neutral")
+# Chosen by 5-fold cross-validation on the labelled rows with a stance of dev, dev2, dev3
+# and dev4 part 4a (never on dev4 part 4b or the frozen test part): see `monitor train`.
+L2 = 0.002
+EPOCHS = 300
+RATE = 2.0
+MIN_COUNT = 2  # a word seen in fewer labelled items is not weighed
+MIN_WEIGHT = 1e-3  # smaller weights are dropped from the file
+
+
+@dataclass(frozen=True)
+class Leaning:
+    """A fitted stance model: per side a bias, per word its weight for each side."""
+
+    bias: tuple[float, float, float]  # in SIDES order
+    words: dict[str, tuple[float, float, float]]
+    trained_on: str = ""
+    digest: str = ""
+
+    def logits(self, words: Iterable[str]) -> list[float]:
+        """Return bias + the summed weights of the words present, per side."""
+        total = list(self.bias)
+        get = self.words.get
+        for word in words:
+            weights = get(word)
+            if weights is not None:
+                total[0] += weights[0]
+                total[1] += weights[1]
+                total[2] += weights[2]
+        return total
+
+    def decide(self, words: set[str], shown: int = 4) -> tuple[str, float, list[str]]:
+        """Return the side with the highest score, its probability, and the words that
+        pushed most towards it against the other sides (at most `shown`; function words,
+        which weigh too, are not shown: they say nothing to a reader)."""
+        logits = self.logits(words)
+        best = max(range(3), key=logits.__getitem__)
+        top = max(logits)
+        probability = 1.0 / sum(math.exp(v - top) for v in logits)
+        pull = []
+        for word in words:
+            weights = self.words.get(word)
+            if weights is not None and not STOPWORDS.issuperset(word.split()):
+                margin = weights[best] - max(w for i, w in enumerate(weights) if i != best)
+                if margin > 0:
+                    pull.append((margin, word))
+        pull.sort(key=lambda mw: (-mw[0], mw[1]))
+        return SIDES[best], probability, [w for _, w in pull[:shown]]
+
+
+def path_beside(debate_path: str) -> Path | None:
+    """Return the stance model file beside a debate definition file (None without a path)."""
+    if not debate_path:
+        return None
+    path = Path(debate_path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".stance.json")
+
+
+_LOADED: dict[str, Leaning | None] = {}
+
+
+def forget() -> None:
+    """Forget the models read so far (after `monitor train` wrote a new one)."""
+    _LOADED.clear()
+
+
+def load(debate_path: str) -> Leaning | None:
+    """Return the stance model beside the debate file; None if there is none.
+    Raise ConfigError naming the file when it is not a stance model."""
+    if debate_path in _LOADED:
+        return _LOADED[debate_path]
+    path = path_beside(debate_path)
+    model = None
+    if path is not None and path.is_file():
+        try:
+            raw = path.read_bytes()
+            data = json.loads(raw)
+            if data.get("format") != FORMAT or tuple(data.get("sides", ())) != SIDES:
+                raise ConfigError(f"stance model format must be {FORMAT} with sides "
+                                  f"{', '.join(SIDES)}", file=str(path), key="format")
+            model = Leaning(
+                bias=_three(data["bias"]),
+                words={str(k): _three(v) for k, v in data["words"].items()},
+                trained_on=str(data.get("trained_on", "")),
+                digest=hashlib.sha256(raw).hexdigest()[:10])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"not a stance model: {e}", file=str(path)) from e
+    _LOADED[debate_path] = model
+    return model
+
+
+def _three(values: Sequence[object]) -> tuple[float, float, float]:
+    if len(values) != 3:
+        raise ValueError(f"needs one weight per side, got {len(values)}")
+    a, b, c = (float(v) for v in values)  # type: ignore[arg-type]
+    return a, b, c
+
+
+def dump(model: Leaning) -> str:
+    """Return the model as the JSON text `load` reads (sorted, stable)."""
+    return json.dumps({
+        "format": FORMAT, "sides": list(SIDES), "trained_on": model.trained_on,
+        "bias": [round(v, 6) for v in model.bias],
+        "words": {k: [round(v, 6) for v in ws] for k, ws in sorted(model.words.items())},
+    }, indent=None, ensure_ascii=False, separators=(",", ":")).replace('],"', '],\n"') + "\n"
+
+
+def fit(examples: Sequence[tuple[set[str], str]], *, l2: float = L2, epochs: int = EPOCHS,
+        rate: float = RATE, min_count: int = MIN_COUNT, trained_on: str = "") -> Leaning:
+    """Return a stance model fitted to (words, side) examples: multinomial logistic
+    regression, full-batch gradient descent from zero (deterministic)."""
+    counts: dict[str, int] = {}
+    for words, _ in examples:
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+    vocab = sorted(w for w, c in counts.items() if c >= min_count)
+    index = {w: i for i, w in enumerate(vocab)}
+    rows = [([index[w] for w in words if w in index], SIDES.index(side))
+            for words, side in examples]
+    weights = [[0.0, 0.0, 0.0] for _ in vocab]
+    bias = [0.0, 0.0, 0.0]
+    n = max(len(rows), 1)
+    for _ in range(epochs):
+        grad: dict[int, list[float]] = {}
+        gbias = [0.0, 0.0, 0.0]
+        for present, label in rows:
+            logits = list(bias)
+            for i in present:
+                w = weights[i]
+                logits[0] += w[0]
+                logits[1] += w[1]
+                logits[2] += w[2]
+            top = max(logits)
+            exps = [math.exp(v - top) for v in logits]
+            total = sum(exps)
+            err = [e / total for e in exps]
+            err[label] -= 1.0
+            for s in range(3):
+                gbias[s] += err[s]
+            for i in present:
+                g = grad.setdefault(i, [0.0, 0.0, 0.0])
+                g[0] += err[0]
+                g[1] += err[1]
+                g[2] += err[2]
+        for s in range(3):
+            bias[s] -= rate * gbias[s] / n
+        zero = [0.0, 0.0, 0.0]
+        for i, w in enumerate(weights):
+            g = grad.get(i, zero)
+            for s in range(3):
+                w[s] -= rate * (g[s] / n + l2 * w[s])
+    kept = {vocab[i]: (w[0], w[1], w[2]) for i, w in enumerate(weights)
+            if max(abs(v) for v in w) >= MIN_WEIGHT}
+    return Leaning(bias=(bias[0], bias[1], bias[2]), words=kept, trained_on=trained_on)
+
+
+def cross_validate(examples: Sequence[tuple[set[str], str]], k: int, seed: int = 7,
+                   **options: float) -> list[str]:
+    """Return each example's side as predicted by a model fitted without its fold."""
+    if not 2 <= k <= len(examples):
+        raise ValueError(f"cross-validation needs 2 to {len(examples)} folds, not {k}")
+    order = list(range(len(examples)))
+    random.Random(seed).shuffle(order)
+    predicted = [""] * len(examples)
+    for fold in (order[i::k] for i in range(k)):
+        held = set(fold)
+        model = fit([e for i, e in enumerate(examples) if i not in held],
+                    **options)  # type: ignore[arg-type]
+        for i in fold:
+            predicted[i] = model.decide(examples[i][0])[0]
+    return predicted
