@@ -378,5 +378,7 @@ def extract(text: str, official: Official | dict[str, Any] | None = None,
                 value = _date_value(m.group("date"))
                 if value:
                     found.append(_found(kind, value, m))
+    if len(found) < 2:  # most items: nothing to deduplicate
+        return tuple(found)
     first = {(e.kind, e.value): e for e in reversed(found)}  # the first of each, in order
     return tuple(e for e in found if first[(e.kind, e.value)] is e)
