@@ -26,7 +26,7 @@ LIBRARIES = {
     "jinja2": {"outputs.render"},
     "apscheduler": {"schedule"},
     "rapidfuzz": {"cluster"},
-    "ahocorasick": {"classify"},
+    "ahocorasick_rs": {"classify"},
     "nh3": {"outputs.render"},
     "markupsafe": {"outputs.render"},
     "icalendar": {"outputs.calendar"},

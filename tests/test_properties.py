@@ -134,3 +134,32 @@ def test_noise_stays_in_range(raw, peers):
 def test_dates_parse_or_are_none(text):
     value = iso_utc(parse_date(text))
     assert value is None or value.endswith("+00:00")
+
+
+# Pieces of text the debate's phrases are made of, mixed with news-like noise.
+PHRASE_PIECES = [" ban ", " state ai ban ", " open weight models ", " export controls ",
+                 " ai ", " not ", " restrict ", "10", " executive order ", " ntia ",
+                 " \u00e9t\u00e9 ", " \u65e5\u672c ", "\u0130"]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.sampled_from(PHRASE_PIECES), news_text), max_size=12))
+def test_scan_finds_every_phrase_where_it_stands(pieces):
+    """The automaton reports each occurrence of each phrase (overlapping and nested ones too),
+    at the character offsets where it stands in the folded text, however non-ASCII it is."""
+    from monitor.classify import compile_debate, occurrences
+
+    folded = fold("".join(pieces))
+    matcher = compile_debate(DEBATE)
+    hits = occurrences(matcher, folded)
+    # in the order stance reads them: by where they end, a longer one first
+    assert [(end, start) for _, start, end in hits] == sorted(
+        (end, start) for _, start, end in hits)
+    found = sorted((start, end, index) for index, start, end in hits)
+    expected = []
+    for index, phrase in enumerate(matcher.phrases):
+        at = folded.find(phrase)
+        while at != -1:
+            expected.append((at, at + len(phrase), index))
+            at = folded.find(phrase, at + 1)
+    assert found == sorted(expected)

@@ -343,7 +343,10 @@ def extract(text: str, official: Official | dict[str, Any] | None = None,
     lowered = lowered if lowered is not None else text.lower()
     gates = _EVERY_GATE if gates is None else gates
     patterns = {pattern for pattern, _ in gates}
-    shape = text.encode("ascii", "replace").translate(_SHAPE)
+    # The shape is read only where a pattern can match: dockets and RINs are hyphenated, and
+    # thresholds and ECCNs have their gates (half the items have no hyphen).
+    shape = (text.encode("ascii", "replace").translate(_SHAPE)
+             if "-" in text or "compute" in patterns or "eccn" in patterns else b"")
     if "compute" in patterns:
         found.extend(_thresholds(text, lowered, shape, gates))
     if "citation" in patterns and ("FR" in text or "Fed." in text):
@@ -378,5 +381,7 @@ def extract(text: str, official: Official | dict[str, Any] | None = None,
                 value = _date_value(m.group("date"))
                 if value:
                     found.append(_found(kind, value, m))
+    if len(found) < 2:  # most items: nothing to deduplicate
+        return tuple(found)
     first = {(e.kind, e.value): e for e in reversed(found)}  # the first of each, in order
     return tuple(e for e in found if first[(e.kind, e.value)] is e)
