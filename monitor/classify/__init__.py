@@ -21,7 +21,8 @@ import ahocorasick_rs
 
 from .. import __version__
 from ..text import fold, fold_lowered, html_to_text, stem
-from ..types import AuthorityRule, Debate, Entity, Item, Signal, TopicHit
+from ..types import Debate, Entity, Item, Signal, TopicHit
+from .authority import authority as authority_of
 from .documents import secondary_text, text_wanted
 from .extract import GATES, extract
 from .leaning import Leaning
@@ -275,39 +276,6 @@ def _entity_cues(entities: tuple[Entity, ...]) -> set[str]:
     return cues
 
 
-def _rule(rules: tuple[AuthorityRule, ...], cues: set[str]) -> AuthorityRule | None:
-    for rule in rules:
-        if any(m in cues for m in rule.match):
-            return rule
-    return None
-
-
-def _authority(item: Item, role: str, debate: Debate, matcher: Matcher,
-               cues: set[str]) -> tuple[str, str]:
-    official = item.official
-    action = official.action
-    doc_type = official.kind_of_document
-    fr_types = matcher.fr_types
-    field = "action"
-    if not action and doc_type is not None and doc_type in fr_types:
-        action, field = item.title, "title"  # no action (a briefing notice): the title says
-    if action:
-        rule = _rule(debate.action_rules, _matched(matcher, fold(action), action.lower()))
-        if rule:
-            return rule.authority, f"Federal Register {field} '{action}': {rule.why}"
-    if doc_type is not None and doc_type in fr_types:
-        subtype = official.subtype
-        label = f"{doc_type} ({subtype})" if subtype else doc_type
-        return fr_types[doc_type], f"document type '{label}'"
-    if role == "agency":
-        rule = _rule(debate.text_rules, cues)
-        if rule:
-            hit = next(m for m in rule.match if m in cues)
-            return rule.authority, f"agency source, text says '{hit}': {rule.why}"
-    level = matcher.roles.get(role, "news")
-    return level, f"source role '{role}'"
-
-
 def _sided(stance: str, evidence: tuple[str, ...]) -> bool:
     """Whether the rules found a side in the item's own words (not a default)."""
     return stance in ("restrict", "open") and bool(evidence) and not evidence[0].endswith(
@@ -400,7 +368,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
         stance, stance_cues = side, (
             f"{side}: the fitted stance model ({chance:.0%}{said})",
             *(c for c in stance_cues if not c.endswith(("no side named", "adds duties"))))
-    authority, why = _authority(item, role, debate, matcher, cues)
+    authority, why = authority_of(item, role, debate, matcher.fr_types, matcher.roles, cues,
+                                  lambda text: _matched(matcher, fold(text), text.lower()))
     signal = Signal(
         item_id=item.id, debate=debate.id, version=matcher.version, relevance=relevance,
         relevant=relevant, topics=tuple(topics), stance=stance,
