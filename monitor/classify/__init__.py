@@ -40,7 +40,7 @@ from .model import (
     sigmoid,
     words_of,
 )
-from .stance import decide, settled
+from .stance import TURNING, decide, settled
 
 
 def _forms(token: str) -> set[str]:
@@ -100,6 +100,7 @@ class Matcher:
     side_of: dict[str, str]  # stance cue -> restrict, open or neutral
     leans: dict[str, str]  # topic -> the side an item about it pushes when it names none
     stance_bit: int
+    turn_bit: int  # set when the text holds a word that can turn a stance cue (TURNING)
     about: int  # the bits of the cue groups several topics share ("is about an AI model")
     # each cue group's feature name and bit (groups written alike in several topics share
     # one name, so their evidence counts once)
@@ -145,11 +146,14 @@ def compile_debate(debate: Debate) -> Matcher:
     # only the words it weighs cost a hit (splitting every item into words costs more).
     known = {f" {w} ": w for w in model.words} if model else {}
     # The entity patterns' gates ride along: one scan of the folded text finds all three.
-    phrases = sorted(cues_of.keys() | GATES.keys() | known.keys())
+    # So do the words that can turn a stance cue around (stance.TURNING).
+    turn_bit = 1 << max(max(mask_of.values(), default=0).bit_length(), stance_bit.bit_length())
+    turning = {f" {w} " for w in TURNING}
+    phrases = sorted(cues_of.keys() | GATES.keys() | known.keys() | turning)
     entries = []
     for phrase in phrases:
         written = tuple(cues_of.get(phrase, ()))
-        mask = 0
+        mask = turn_bit if phrase in turning else 0
         for cue in written:
             mask |= mask_of.get(cue, 0)
         entries.append((written, mask, GATES.get(phrase, ()), known.get(phrase, "")))
@@ -169,7 +173,7 @@ def compile_debate(debate: Debate) -> Matcher:
         topic_cues=tuple(topic_cues),
         side_of={c: name for name, cues in debate.stance for c in cues},
         leans={t.id: t.leans for t in debate.topics if t.leans},
-        stance_bit=stance_bit, about=about, group_bits=group_bits, cited=cited,
+        stance_bit=stance_bit, turn_bit=turn_bit, about=about, group_bits=group_bits, cited=cited,
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
         leaning=leaning,
@@ -215,9 +219,9 @@ def _scan_all(matcher: Matcher, folded: str, lowered: str
     mask = 0
     for index, start, end in occurrences(matcher, folded):
         cues, bits, opens, word = entries[index]
+        mask |= bits
         if cues:
             found.update(cues)
-            mask |= bits
             if bits & stance_bit:
                 stance.append((start, end - 1, cues))
         if opens:
@@ -359,7 +363,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     lean = next(((t.topic, matcher.leans[t.topic]) for t in topics
                  if t.topic in matcher.leans), None) if relevant and matcher.leans else None
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
-                                 official.type, relevant, official.action or "", lean)
+                                 official.type, relevant, official.action or "", lean,
+                                 bool(mask & matcher.turn_bit))
     if matcher.leaning is not None and relevant and not _sided(stance, stance_cues) \
             and not settled(official.action or "", True):
         # the rules name no side: the fitted stance model decides from the words

@@ -71,6 +71,9 @@ FILLERS = frozenset(("would", "will", "be", "is", "are", "was", "were", "a", "an
 # A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
 NOUN_BEFORE = frozenset(("critical", "catastrophic", "serious", "severe", "potential", "of",
                          "the", "any", "such", "cause", "causing", "mass"))
+# Every word that can turn a cue around: classify finds them in its one scan, and an item
+# with none of them skips the negation reading.
+TURNING = NEGATORS | VERDICTS
 RULE_TYPES = frozenset({"Rule", "Proposed Rule"})
 # What an official document does, read from its Federal Register `action` (first match
 # wins): a rescission or withdrawal opens; a rule adds duties; a request for comment, a
@@ -158,7 +161,7 @@ def settled(action: str, relevant: bool) -> bool:
 
 def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,
            side_of: Mapping[str, str], doc_type: str | None, relevant: bool,
-           action: str = "", lean: tuple[str, str] | None = None
+           action: str = "", lean: tuple[str, str] | None = None, turns: bool = True
            ) -> tuple[str, tuple[str, ...]]:
     """Return the stance and the evidence behind it ("restrict: ban", "open: not ...").
 
@@ -166,7 +169,9 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
     doc_type: the Federal Register document type, if any.
     action: a relevant official document's Federal Register `action`, which says what it
     does ("Proposed rule", "Notice; request for comment") before any cue is counted.
-    lean: a topic of the item and the side an item about it pushes when it names none."""
+    lean: a topic of the item and the side an item about it pushes when it names none.
+    turns: whether the text holds a negator or verdict word at all (TURNING); without one
+    no cue can be turned around, and none is looked at."""
     done = _by_action(action) if relevant and action else None
     if done is not None:
         return done[0], (f"{done[0]}: the document's action is '{done[1]}'",)
@@ -178,7 +183,7 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
         if floor and start - floor < 12 and set(folded[floor:start].split()) <= JOINERS:
             negated = before  # "not to restrict or ban": the negation carries over
         else:
-            negated = _negated(folded, start, end, floor)
+            negated = turns and _negated(folded, start, end, floor)
         # A reversal that is itself a cue ("vetoes", "rescinds") still turns the next one.
         floor = start if _reverses(cues) else end
         before = negated
