@@ -71,9 +71,6 @@ FILLERS = frozenset(("would", "will", "be", "is", "are", "was", "were", "a", "an
 # A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
 NOUN_BEFORE = frozenset(("critical", "catastrophic", "serious", "severe", "potential", "of",
                          "the", "any", "such", "cause", "causing", "mass"))
-# Every word that can turn a cue around: classify finds them in its one scan, and an item
-# with none of them skips the negation reading.
-TURNING = NEGATORS | VERDICTS
 RULE_TYPES = frozenset({"Rule", "Proposed Rule"})
 # What an official document does, read from its Federal Register `action` (first match
 # wins): a rescission or withdrawal opens; a rule adds duties; a request for comment, a
@@ -92,6 +89,9 @@ _SAYS = r"(?:say|says|said|argue|argues|argued|contend|contends|warn|warns|claim
 _PRO = "supporters|proponents|advocates|backers|defenders"
 _CON = "critics|opponents|detractors|skeptics|sceptics"
 _CRITICS = tuple(f" {word} " for word in _CON.split("|"))  # cheap: most name no critics
+# Every word that can turn a cue around or report a debate: classify finds them in its one
+# scan, and an item with none of them skips the negation and attribution readings.
+TURNING = NEGATORS | VERDICTS | frozenset(_CON.split("|"))
 BOTH_SIDES = tuple(re.compile(rf" (?:{words})(?: \\w+){{0,3}} {_SAYS} ") for words in (_CON, _PRO))
 
 
@@ -170,8 +170,8 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
     action: a relevant official document's Federal Register `action`, which says what it
     does ("Proposed rule", "Notice; request for comment") before any cue is counted.
     lean: a topic of the item and the side an item about it pushes when it names none.
-    turns: whether the text holds a negator or verdict word at all (TURNING); without one
-    no cue can be turned around, and none is looked at."""
+    turns: whether the text holds a negator, verdict or critics word at all (TURNING);
+    without one no cue can be turned around nor a debate reported, and none is looked at."""
     done = _by_action(action) if relevant and action else None
     if done is not None:
         return done[0], (f"{done[0]}: the document's action is '{done[1]}'",)
@@ -198,7 +198,7 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
         if start < title_end:
             title_votes[side] += 1
     evidence = tuple(dict.fromkeys(fired))
-    if (votes["restrict"] or votes["open"]) and _both_sides(folded):
+    if (votes["restrict"] or votes["open"]) and turns and _both_sides(folded):
         return "neutral", ("neutral: the item gives both sides' views",) + evidence
     if title_votes["neutral"] >= max(title_votes["restrict"], title_votes["open"], 1):
         return "neutral", evidence  # the headline asks, explains or reports a debate
