@@ -368,7 +368,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     if matcher.leaning is not None and relevant and not _sided(stance, stance_cues) \
             and not settled(official.action or "", True):
         # the rules name no side: the fitted stance model decides from the words
-        side, chance, pull = matcher.leaning.decide(words_of(folded))
+        leaning = matcher.leaning  # only the words it weighs are looked up
+        side, chance, pull = leaning.decide(words_of(folded, leaning.words, leaning.firsts))
         said = f"; words: {', '.join(pull)}" if pull else ""
         stance, stance_cues = side, (
             f"{side}: the fitted stance model ({chance:.0%}{said})",

@@ -20,11 +20,11 @@ import json
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from .model import STOPWORDS
+from .model import STOPWORDS, pair_firsts
 
 FORMAT = 1
 SIDES = ("restrict", "open", "neutral")
@@ -45,6 +45,11 @@ class Leaning:
     words: dict[str, tuple[float, float, float]]
     trained_on: str = ""
     digest: str = ""
+    # the first words of its word pairs, so an item's pairs are built only where they count
+    firsts: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "firsts", pair_firsts(self.words))
 
     def logits(self, words: Iterable[str]) -> list[float]:
         """Return bias + the summed weights of the words present, per side."""

@@ -173,7 +173,7 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def words_of(folded: str, known: dict[str, float] | None = None,
+def words_of(folded: str, known: Mapping[str, object] | None = None,
              firsts: frozenset[str] = frozenset()) -> set[str]:
     """Return the text's `word:` features: its words and word pairs. With `known` (and the
     first words of its pairs, `firsts`), only those the weights know, so classify builds and
@@ -194,7 +194,7 @@ def words_of(folded: str, known: dict[str, float] | None = None,
     return found
 
 
-def pair_firsts(words: dict[str, float]) -> frozenset[str]:
+def pair_firsts(words: Iterable[str]) -> frozenset[str]:
     """Return the first words of the word pairs among the weights."""
     return frozenset(w.split(" ", 1)[0] for w in words if " " in w)
 
