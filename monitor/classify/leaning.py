@@ -53,33 +53,25 @@ class Leaning:
 
     def logits(self, words: Iterable[str]) -> list[float]:
         """Return bias + the summed weights of the words present, per side."""
-        total = list(self.bias)
         get = self.words.get
-        for word in words:
-            weights = get(word)
-            if weights is not None:
-                total[0] += weights[0]
-                total[1] += weights[1]
-                total[2] += weights[2]
-        return total
+        found = [weights for weights in map(get, words) if weights is not None]
+        return [self.bias[s] + sum(w[s] for w in found) for s in range(3)]
 
-    def decide(self, words: set[str], shown: int = 4) -> tuple[str, float, list[str]]:
+    def decide(self, words: Iterable[str], shown: int = 4) -> tuple[str, float, list[str]]:
         """Return the side with the highest score, its probability, and the words that
         pushed most towards it against the other sides (at most `shown`; function words,
         which weigh too, are not shown: they say nothing to a reader)."""
-        logits = self.logits(words)
+        get = self.words.get
+        found = [(word, weights) for word in words if (weights := get(word)) is not None]
+        logits = [self.bias[s] + sum(w[s] for _, w in found) for s in range(3)]
         best = max(range(3), key=logits.__getitem__)
-        top = max(logits)
+        top = logits[best]
         probability = 1.0 / sum(math.exp(v - top) for v in logits)
-        pull = []
-        for word in words:
-            weights = self.words.get(word)
-            if weights is not None and not STOPWORDS.issuperset(word.split()):
-                margin = weights[best] - max(w for i, w in enumerate(weights) if i != best)
-                if margin > 0:
-                    pull.append((margin, word))
-        pull.sort(key=lambda mw: (-mw[0], mw[1]))
-        return SIDES[best], probability, [w for _, w in pull[:shown]]
+        one, two = (s for s in range(3) if s != best)
+        pull = [(w[best] - (w[one] if w[one] > w[two] else w[two]), word) for word, w in found]
+        ahead = sorted(((m, word) for m, word in pull if m > 0), key=lambda mw: (-mw[0], mw[1]))
+        shown_words = [word for _, word in ahead if not STOPWORDS.issuperset(word.split())]
+        return SIDES[best], probability, shown_words[:shown]
 
 
 def path_beside(debate_path: str) -> Path | None:
