@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .classify import classify, evidence
+from .classify import classify, evidence, stance_words
 from .classify.leaning import Leaning, cross_validate
 from .classify.leaning import fit as fit_leaning
 from .classify.model import (
@@ -339,12 +339,8 @@ def train_stance(labels: Sequence[Label], debate: Debate, trained_on: str = "",
                  folds: int = 5) -> StanceTraining:
     """Return a stance model (classify/leaning.py) fitted to the words of the labelled rows
     that carry a stance; with `folds`, the stance figures of k-fold cross-validation."""
-    examples = []
-    for label in labels:
-        if label.stance:
-            _, _, words, _ = evidence(_item(label), debate, default_role(label.source_kind),
-                                      every_word=True)
-            examples.append((words, label.stance))
+    examples = [(stance_words(_item(label), debate), label.stance)
+                for label in labels if label.stance]
     if not examples:
         raise ConfigError("no labelled row has a stance (restrict, open or neutral) to "
                           "learn from", key="stance")

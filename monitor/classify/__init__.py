@@ -28,6 +28,7 @@ from .extract import GATES, extract
 from .leaning import Leaning
 from .leaning import forget as forget_leaning
 from .leaning import load as load_leaning
+from .leaning import words as leaning_words
 from .masks import masks
 from .model import (
     Scorer,
@@ -296,6 +297,21 @@ def classify(item: Item, debate: Debate, role: str = "news") -> Signal:
     return evidence(item, debate, role, named=False)[0]
 
 
+def _read(item: Item, debate: Debate) -> tuple[str, str, str]:
+    """Return the text classify reads (title, summary and, for a Federal Register document
+    with an empty abstract, what else it has), lower-cased, and folded."""
+    more = secondary_text(item)
+    text = f"{item.title}\n{item.summary}\n{more}" if more else f"{item.title}\n{item.summary}"
+    text = html_to_text(text[: debate.max_chars * 2], squeeze=False)[: debate.max_chars]
+    lowered = text.lower()
+    return text, lowered, fold_lowered(lowered)
+
+
+def stance_words(item: Item, debate: Debate) -> set[str]:
+    """Return the words and word pairs the stance model reads in an item (for training)."""
+    return leaning_words(_read(item, debate)[2])
+
+
 def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False,
              named: bool = True) -> tuple[Signal, list[str], set[str], bool]:
     """Return the item's signal, its model features, its words (for explain and train:
@@ -303,11 +319,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     whether it holds policy evidence (model.grounded). named=False (classify) scores
     without building the feature names (model.Scorer: the same sum)."""
     matcher = compile_debate(debate)
-    more = secondary_text(item)  # an empty Federal Register abstract: what else it has
-    text = f"{item.title}\n{item.summary}\n{more}" if more else f"{item.title}\n{item.summary}"
-    text = html_to_text(text[: debate.max_chars * 2], squeeze=False)[: debate.max_chars]
-    lowered = text.lower()
-    folded = fold_lowered(lowered)
+    text, lowered, folded = _read(item, debate)
     cues, mask, gates, stance_hits, known = _scan_all(matcher, folded, lowered)
     official = item.official
     entities = extract(text, official, lowered, gates)
@@ -368,8 +380,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     if matcher.leaning is not None and relevant and not _sided(stance, stance_cues) \
             and not settled(official.action or "", True):
         # the rules name no side: the fitted stance model decides from the words
-        leaning = matcher.leaning  # only the words it weighs are looked up
-        side, chance, pull = leaning.decide(words_of(folded, leaning.words, leaning.firsts))
+        side, chance, pull = matcher.leaning.decide(
+            leaning_words(folded, matcher.leaning))  # only the words it weighs
         said = f"; words: {', '.join(pull)}" if pull else ""
         stance, stance_cues = side, (
             f"{side}: the fitted stance model ({chance:.0%}{said})",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from .model import STOPWORDS, pair_firsts
+from .model import STOPWORDS, pair_firsts, words_of
 
 FORMAT = 1
 SIDES = ("restrict", "open", "neutral")
@@ -35,6 +35,11 @@ EPOCHS = 300
 RATE = 2.0
 MIN_COUNT = 2  # a word seen in fewer labelled items is not weighed
 MIN_WEIGHT = 1e-3  # smaller weights are dropped from the file
+# The model reads the first this many characters of the folded text: the title and the
+# start of the summary, where an item says which way it pushes (labelled items' median is
+# 263; cross-validation: 0.738 reading 600, 0.734 reading all). A long fetched text costs
+# no more than a headline.
+READS = 600
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,12 @@ class Leaning:
         which weigh too, are not shown: they say nothing to a reader)."""
         get = self.words.get
         found = [(word, weights) for word in words if (weights := get(word)) is not None]
-        logits = [self.bias[s] + sum(w[s] for _, w in found) for s in range(3)]
+        restrict, open_, neutral = self.bias
+        for _, w in found:
+            restrict += w[0]
+            open_ += w[1]
+            neutral += w[2]
+        logits = [restrict, open_, neutral]
         best = max(range(3), key=logits.__getitem__)
         top = logits[best]
         probability = 1.0 / sum(math.exp(v - top) for v in logits)
@@ -72,6 +82,15 @@ class Leaning:
         ahead = sorted(((m, word) for m, word in pull if m > 0), key=lambda mw: (-mw[0], mw[1]))
         shown_words = [word for _, word in ahead if not STOPWORDS.issuperset(word.split())]
         return SIDES[best], probability, shown_words[:shown]
+
+
+def words(folded: str, model: Leaning | None = None) -> set[str]:
+    """Return the words and word pairs of the start of a folded text (READS characters);
+    with `model`, only those it weighs."""
+    start = folded[:READS]
+    if model is None:
+        return words_of(start)
+    return words_of(start, model.words, model.firsts)
 
 
 def path_beside(debate_path: str) -> Path | None:
