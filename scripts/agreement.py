@@ -3,6 +3,7 @@
     python3.11 scripts/agreement.py sheet dev.csv dev2.csv --zeros 60 --seed 7 \
         --out tests/data/labelset/agreement/sheet-dev.csv
     python3.11 scripts/agreement.py compare tests/data/labelset/agreement/second-dev.csv
+    python3.11 scripts/agreement.py compare tests/data/labelset/agreement/second-dev*.csv
 
 `sheet` writes every row the set labels relevant plus a random sample of the rows it labels
 not relevant, shuffled, with only what a labeller may see: id (file:line), title, summary,
@@ -111,8 +112,10 @@ def figures(pairs: Sequence[tuple[str, str]], classes: Sequence[str]) -> dict[st
 
 
 def compare(args: argparse.Namespace) -> None:
-    with open(args.second, newline="", encoding="utf-8") as handle:
-        second = list(csv.DictReader(handle))
+    second = []
+    for path in args.second:
+        with open(path, newline="", encoding="utf-8") as handle:
+            second += list(csv.DictReader(handle))
     wanted = {r["id"].split(":")[0] for r in second}
     absent = sorted(name for name in wanted if not (args.set / name).exists())
     if absent:
@@ -181,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--out", type=Path, required=True)
     c = sub.add_parser("compare", help="compare second labels with the set's")
-    c.add_argument("second", type=Path, help="CSV with columns " + ", ".join(SECOND_COLUMNS))
+    c.add_argument("second", type=Path, nargs="+",
+                   help="CSV(s) with columns " + ", ".join(SECOND_COLUMNS) + " (pooled)")
     c.add_argument("--json", action="store_true")
     c.add_argument("--set", type=Path, default=SET,
                    help="folder holding the label-set CSVs the ids name (default: %(default)s)")
