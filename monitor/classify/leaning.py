@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from .model import STOPWORDS, pair_firsts, words_of
+from .model import STOPWORDS, words_of
 
 FORMAT = 1
 SIDES = ("restrict", "open", "neutral")
@@ -50,11 +50,17 @@ class Leaning:
     words: dict[str, tuple[float, float, float]]
     trained_on: str = ""
     digest: str = ""
-    # the first words of its word pairs, so an item's pairs are built only where they count
-    firsts: frozenset[str] = field(default=frozenset(), compare=False)
+    # its word pairs as first word -> second words, so an item's pairs are looked up
+    # without building a string for each
+    seconds: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "firsts", pair_firsts(self.words))
+        pairs: dict[str, set[str]] = {}
+        for pair in self.words:
+            first, _, second = pair.partition(" ")
+            if second:
+                pairs.setdefault(first, set()).add(second)
+        object.__setattr__(self, "seconds", {k: frozenset(v) for k, v in pairs.items()})
 
     def logits(self, words: Iterable[str]) -> list[float]:
         """Return bias + the summed weights of the words present, per side."""
@@ -90,7 +96,14 @@ def words(folded: str, model: Leaning | None = None) -> set[str]:
     start = folded[:READS]
     if model is None:
         return words_of(start)
-    return words_of(start, model.words, model.firsts)
+    tokens = start.split()
+    found = model.words.keys() & tokens
+    seconds = model.seconds
+    for first, second in zip(tokens, tokens[1:], strict=False):
+        known = seconds.get(first)
+        if known is not None and second in known:
+            found.add(f"{first} {second}")
+    return found
 
 
 def path_beside(debate_path: str) -> Path | None:
