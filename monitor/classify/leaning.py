@@ -15,16 +15,16 @@ Register `action` does not settle; `monitor explain` shows the words that weighe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
-from .model import STOPWORDS, words_of
+from .model import STOPWORDS, beside, read_beside, words_of
 
 FORMAT = 1
 SIDES = ("restrict", "open", "neutral")
@@ -108,10 +108,7 @@ def words(folded: str, model: Leaning | None = None) -> set[str]:
 
 def path_beside(debate_path: str) -> Path | None:
     """Return the stance model file beside a debate definition file (None without a path)."""
-    if not debate_path:
-        return None
-    path = Path(debate_path)
-    return path.with_name(path.name.rsplit(".", 1)[0] + ".stance.json")
+    return beside(debate_path, ".stance.json")
 
 
 _LOADED: dict[str, Leaning | None] = {}
@@ -122,29 +119,21 @@ def forget() -> None:
     _LOADED.clear()
 
 
+def _leaning(data: Any, digest: str) -> Leaning:
+    if data.get("format") != FORMAT or tuple(data.get("sides", ())) != SIDES:
+        raise ConfigError(f"stance model format must be {FORMAT} with sides "
+                          f"{', '.join(SIDES)}")
+    return Leaning(bias=_three(data["bias"]),
+                   words={str(k): _three(v) for k, v in data["words"].items()},
+                   trained_on=str(data.get("trained_on", "")), digest=digest)
+
+
 def load(debate_path: str) -> Leaning | None:
     """Return the stance model beside the debate file; None if there is none.
     Raise ConfigError naming the file when it is not a stance model."""
-    if debate_path in _LOADED:
-        return _LOADED[debate_path]
-    path = path_beside(debate_path)
-    model = None
-    if path is not None and path.is_file():
-        try:
-            raw = path.read_bytes()
-            data = json.loads(raw)
-            if data.get("format") != FORMAT or tuple(data.get("sides", ())) != SIDES:
-                raise ConfigError(f"stance model format must be {FORMAT} with sides "
-                                  f"{', '.join(SIDES)}", file=str(path), key="format")
-            model = Leaning(
-                bias=_three(data["bias"]),
-                words={str(k): _three(v) for k, v in data["words"].items()},
-                trained_on=str(data.get("trained_on", "")),
-                digest=hashlib.sha256(raw).hexdigest()[:10])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ConfigError(f"not a stance model: {e}", file=str(path)) from e
-    _LOADED[debate_path] = model
-    return model
+    if debate_path not in _LOADED:
+        _LOADED[debate_path] = read_beside(path_beside(debate_path), "stance model", _leaning)
+    return _LOADED[debate_path]
 
 
 def _three(values: Sequence[object]) -> tuple[float, float, float]:

@@ -21,13 +21,16 @@ import hashlib
 import json
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..errors import ConfigError
 from ..types import Entity, Item, TopicHit
+
+T = TypeVar("T")
 
 FORMAT = 1
 RULE = "rule:relevant"  # the feature: the definition's own rule finds the item relevant
@@ -199,12 +202,33 @@ def pair_firsts(words: Iterable[str]) -> frozenset[str]:
     return frozenset(w.split(" ", 1)[0] for w in words if " " in w)
 
 
-def weights_path(debate_path: str) -> Path | None:
-    """Return the weights file beside a debate definition file (None without a path)."""
+def beside(debate_path: str, suffix: str) -> Path | None:
+    """Return the file named like the debate definition with `suffix` ("d.yaml" ->
+    "d.weights.json"); None without a path."""
     if not debate_path:
         return None
     path = Path(debate_path)
-    return path.with_name(path.name.rsplit(".", 1)[0] + ".weights.json")
+    return path.with_name(path.name.rsplit(".", 1)[0] + suffix)
+
+
+def weights_path(debate_path: str) -> Path | None:
+    """Return the weights file beside a debate definition file (None without a path)."""
+    return beside(debate_path, ".weights.json")
+
+
+def read_beside(path: Path | None, what: str, parse: Callable[[Any, str], T]) -> T | None:
+    """Return parse(the JSON in `path`, a digest of its bytes); None when there is no such
+    file. Raise ConfigError naming the file when it cannot be read as `what`."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        raw = path.read_bytes()
+        return parse(json.loads(raw), hashlib.sha256(raw).hexdigest()[:10])
+    except ConfigError as e:
+        raise ConfigError(str(e.args[0]) if e.args else what, file=str(path),
+                          key="format") from e
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ConfigError(f"not a {what}: {e}", file=str(path)) from e
 
 
 _LOADED: dict[str, Weights | None] = {}
@@ -215,30 +239,22 @@ def forget_weights() -> None:
     _LOADED.clear()
 
 
+def _weights(data: Any, digest: str) -> Weights:
+    if data.get("format") != FORMAT:
+        raise ConfigError(f"weights format must be {FORMAT}")
+    return Weights(
+        bias=float(data["bias"]),
+        features={str(k): float(v) for k, v in data["features"].items()},
+        words={str(k): float(v) for k, v in data.get("words", {}).items()},
+        trained_on=str(data.get("trained_on", "")), digest=digest)
+
+
 def load_weights(debate_path: str) -> Weights | None:
     """Return the weights shipped beside the debate file; None if there are none.
     Raise ConfigError naming the file when it is not a weights file."""
-    if debate_path in _LOADED:
-        return _LOADED[debate_path]
-    path = weights_path(debate_path)
-    weights = None
-    if path is not None and path.is_file():
-        try:
-            raw = path.read_bytes()
-            data = json.loads(raw)
-            if data.get("format") != FORMAT:
-                raise ConfigError(f"weights format must be {FORMAT}", file=str(path),
-                                  key="format")
-            weights = Weights(
-                bias=float(data["bias"]),
-                features={str(k): float(v) for k, v in data["features"].items()},
-                words={str(k): float(v) for k, v in data.get("words", {}).items()},
-                trained_on=str(data.get("trained_on", "")),
-                digest=hashlib.sha256(raw).hexdigest()[:10])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ConfigError(f"not a weights file: {e}", file=str(path)) from e
-    _LOADED[debate_path] = weights
-    return weights
+    if debate_path not in _LOADED:
+        _LOADED[debate_path] = read_beside(weights_path(debate_path), "weights file", _weights)
+    return _LOADED[debate_path]
 
 
 def dump(weights: Weights) -> str:
