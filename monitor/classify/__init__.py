@@ -41,7 +41,7 @@ from .model import (
     sigmoid,
     words_of,
 )
-from .stance import TURNING, decide, settled
+from .stance import TURNING, cues_read, decide, settled, side_named
 
 
 def _forms(token: str) -> set[str]:
@@ -281,12 +281,6 @@ def _entity_cues(entities: tuple[Entity, ...]) -> set[str]:
     return cues
 
 
-def _sided(stance: str, evidence: tuple[str, ...]) -> bool:
-    """Whether the rules found a side in the item's own words (not a default)."""
-    return stance in ("restrict", "open") and bool(evidence) and not evidence[0].endswith(
-        ("no side named", "adds duties"))
-
-
 def version(debate: Debate) -> str:
     """Return the classifier version recorded with each signal."""
     return f"{__version__}+{debate.id}.v{debate.version}.{debate.fingerprint}"
@@ -377,15 +371,14 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
                                  official.type, relevant, official.action or "", lean,
                                  bool(mask & matcher.turn_bit))
-    if matcher.leaning is not None and relevant and not _sided(stance, stance_cues) \
-            and not settled(official.action or "", True):
+    if matcher.leaning is not None and relevant and not side_named(stance, stance_cues) \
+            and not settled(official.action or ""):
         # the rules name no side: the fitted stance model decides from the words
         side, chance, pull = matcher.leaning.decide(
             leaning_words(folded, matcher.leaning))  # only the words it weighs
         said = f"; words: {', '.join(pull)}" if pull else ""
         stance, stance_cues = side, (
-            f"{side}: the fitted stance model ({chance:.0%}{said})",
-            *(c for c in stance_cues if not c.endswith(("no side named", "adds duties"))))
+            f"{side}: the fitted stance model ({chance:.0%}{said})", *cues_read(stance_cues))
     authority, why = authority_of(item, role, debate, matcher.fr_types, matcher.roles, cues,
                                   lambda text: _matched(matcher, fold(text), text.lower()))
     signal = Signal(

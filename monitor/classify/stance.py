@@ -154,9 +154,25 @@ def _by_action(action: str) -> tuple[str, str] | None:
     return None
 
 
-def settled(action: str, relevant: bool) -> bool:
-    """Whether a relevant official document's `action` says its stance (see ACTIONS)."""
-    return relevant and bool(action) and _by_action(action) is not None
+def settled(action: str) -> bool:
+    """Whether an official document's `action` says its stance (see ACTIONS)."""
+    return bool(action) and _by_action(action) is not None
+
+
+# How decide() words a verdict it reached by default, with no cue in the item's own words.
+_DEFAULTS = ("adds duties", "no side named")
+
+
+def side_named(stance: str, evidence: Sequence[str]) -> bool:
+    """Whether decide() found a side (restrict or open) in the item's own words, not by a
+    default (a rule's duties, a topic's lean)."""
+    return stance in ("restrict", "open") and bool(evidence) and not evidence[0].endswith(
+        _DEFAULTS)
+
+
+def cues_read(evidence: Sequence[str]) -> tuple[str, ...]:
+    """Return decide()'s evidence less its default verdicts: the cues it read."""
+    return tuple(line for line in evidence if not line.endswith(_DEFAULTS))
 
 
 def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_end: int,

@@ -22,7 +22,7 @@ from .context import (
 )
 
 if TYPE_CHECKING:
-    from ..evaluate import Score, StanceScore
+    from ..evaluate import Label, Score, StanceScore, Training
 
 
 @click.command()
@@ -312,7 +312,7 @@ def train(ctx: Context, labels: tuple[str, ...], skip: tuple[str, ...], out: str
             echo(f"wrote {path}")
 
 
-def _say_relevance(done: Any, rows: list[Any], threshold: float) -> None:
+def _say_relevance(done: Training, rows: list[Label], threshold: float) -> None:
     weights = done.weights
     echo(f"trained on {len(rows)} labelled items "
          f"({sum(r.relevant for r in rows)} relevant): {len(weights.features)} feature and "
