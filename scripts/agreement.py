@@ -27,7 +27,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "labelset"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from monitor import safe  # noqa: E402  (standard library only: runs without the venv)
+
+SET = ROOT / "tests" / "data" / "labelset"
 SHEET_COLUMNS = ["id", "title", "summary", "source_kind", "source", "url"]
 SECOND_COLUMNS = ["id", "title", "relevant", "stance", "note"]
 STANCES = ("restrict", "open", "neutral")
@@ -154,7 +158,7 @@ def compare(args: argparse.Namespace) -> None:
     out["flagged_uncertain"] = {"n": len(flagged), "disagree": sum(
         "uncertain" in d["note"].lower() for d in disagree)}
     if args.json:
-        print(json.dumps(out, indent=2))
+        print(safe.json_text(json.dumps(out, indent=2)))
         return
     for name, classes in (("relevance", ("1", "0")), ("stance", STANCES)):
         f = out[name]
@@ -171,7 +175,8 @@ def compare(args: argparse.Namespace) -> None:
           f"{u['disagree']}")
     print(f"disagreements: {len(disagree)}")
     for d in disagree:
-        print(f"  {d['id']}: set={d['set']!r} second={d['second']!r} {d['title']}")
+        print(f"  {safe.terminal(d['id'])}: set={d['set']!r} second={d['second']!r} "
+              f"{safe.terminal(d['title'])}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
