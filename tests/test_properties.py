@@ -163,3 +163,21 @@ def test_scan_finds_every_phrase_where_it_stands(pieces):
             expected.append((at, at + len(phrase), index))
             at = folded.find(phrase, at + 1)
     assert found == sorted(expected)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.sampled_from(PHRASE_PIECES + [
+    " open source ", " should not ", " the ", " ban open ", " urge "]), news_text), max_size=40))
+def test_the_stance_models_word_scan_finds_what_splitting_finds(pieces):
+    """classify finds the stance model's words and word pairs with an automaton over the start
+    of the text (scan.Words); it must find exactly what splitting the start into words and
+    pairs finds (leaning.words), a word cut off at the end of the start included."""
+    from monitor.classify import compile_debate
+    from monitor.classify.leaning import READS, words
+
+    matcher = compile_debate(DEBATE)
+    assert matcher.leaning is not None and matcher.lean_words is not None
+    folded = fold("".join(pieces))
+    for cut in (READS, len(folded) // 2, len(folded) - 1):
+        start = folded[:min(cut, READS)]  # what classify hands the scan
+        assert matcher.lean_words.found(start) == words(folded[:cut], matcher.leaning)

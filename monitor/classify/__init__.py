@@ -1,11 +1,10 @@
 """classify(item, debate, role) -> Signal: the item against the debate, explainably. Pure.
-[ahocorasick_rs]
 
 Phrases are matched in one pass: the text is folded to lower-case words separated by single
 spaces (hyphens and punctuation folded), and an Aho-Corasick automaton of the debate's phrases,
 folded the same way with their singular and plural spellings, finds every cue at once (a DFA,
-built once per debate: walking a trie instead took a third of classify's time). The same
-scan finds the gates of the entity patterns (extract.GATES), so extract() tries only the
+built once per debate in scan.py: walking a trie took a third of classify's time). The
+same scan finds the gates of the entity patterns (extract.GATES), so extract() tries only the
 patterns the text can match. Topics are decided with bit masks: each cue group, each topic's
 instruments and exclusions have a bit, and an item's cues OR their masks together.
 """
@@ -17,15 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from math import prod
 
-import ahocorasick_rs
-
 from .. import __version__
 from ..text import fold, fold_lowered, html_to_text, stem
 from ..types import Debate, Entity, Item, Signal, TopicHit
 from .authority import authority as authority_of
 from .documents import secondary_text, text_wanted
 from .extract import GATES, extract
-from .leaning import Leaning
+from .leaning import READS, Leaning
 from .leaning import forget as forget_leaning
 from .leaning import load as load_leaning
 from .leaning import words as leaning_words
@@ -41,6 +38,8 @@ from .model import (
     sigmoid,
     words_of,
 )
+from .scan import Automaton, Words, automaton
+from .scan import occurrences as scan_occurrences
 from .stance import TURNING, cues_read, decide, settled, side_named
 
 
@@ -85,11 +84,12 @@ class Matcher:
     sets the bits of everything it belongs to, so what an item's cues satisfy is one OR per
     cue and one AND per topic."""
 
-    automaton: ahocorasick_rs.BytesAhoCorasick  # finds the phrases (UTF-8), by index
+    automaton: Automaton  # finds the phrases (UTF-8), by index
     phrases: tuple[str, ...]  # every folded phrase, entity gate and weighed word
     # per phrase: (the cues written that way, their mask, the entity gates it opens, the
     # weighed word it is or "")
     entries: tuple[Entry, ...]
+    stance_cues: dict[int, tuple[str, ...]]  # a stance phrase's index -> the cues it spells
     regexes: tuple[tuple[str, re.Pattern[str]], ...]
     mask_of: dict[str, int]  # cue -> the bits of the groups, instruments, exclusions it is in
     # per topic: (exclusions bit, instruments bit, the bits of all its groups)
@@ -109,6 +109,7 @@ class Matcher:
     cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
     model: Weights | None
     leaning: Leaning | None  # the fitted stance model beside the debate, if any
+    lean_words: Words | None  # finds its words and word pairs (as leaning.words does)
     scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]
     fr_types: dict[str, str]
@@ -158,8 +159,6 @@ def compile_debate(debate: Debate) -> Matcher:
         for cue in written:
             mask |= mask_of.get(cue, 0)
         entries.append((written, mask, GATES.get(phrase, ()), known.get(phrase, "")))
-    automaton = ahocorasick_rs.BytesAhoCorasick(
-        [p.encode() for p in phrases], implementation=ahocorasick_rs.Implementation.DFA)
     topic_cues = []
     for topic in debate.topics:
         order = {c: i for i, c in enumerate(dict.fromkeys((
@@ -169,7 +168,8 @@ def compile_debate(debate: Debate) -> Matcher:
     cue_names = {c: f"cue:{c}" for t in debate.topics for c in (
         *t.instruments, *(c for g in t.groups for c in g)) if not c.startswith("entity:")}
     matcher = Matcher(
-        automaton=automaton, phrases=tuple(phrases), entries=tuple(entries),
+        automaton=automaton(phrases), phrases=tuple(phrases), entries=tuple(entries),
+        stance_cues={i: e[0] for i, e in enumerate(entries) if e[0] and e[1] & stance_bit},
         regexes=tuple(regexes), mask_of=mask_of, topic_masks=topic_masks,
         topic_cues=tuple(topic_cues),
         side_of={c: name for name, cues in debate.stance for c in cues},
@@ -177,7 +177,7 @@ def compile_debate(debate: Debate) -> Matcher:
         stance_bit=stance_bit, turn_bit=turn_bit, about=about, group_bits=group_bits, cited=cited,
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
-        leaning=leaning,
+        leaning=leaning, lean_words=Words(tuple(leaning.words)) if leaning else None,
         weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
         version=version(debate) + (f".w{model.digest}" if model else "")
@@ -196,15 +196,8 @@ Hit = tuple[int, int, tuple[str, ...]]  # a stance cue's start and end, and its 
 
 
 def occurrences(matcher: Matcher, folded: str) -> list[tuple[int, int, int]]:
-    """Return every occurrence of the matcher's phrases in the folded text, overlapping ones
-    too, by where they end (a longer one first): (phrase index, start, end) in characters."""
-    # The automaton reads bytes: a str would be converted on every call (3% of classify).
-    data = folded.encode()
-    found = matcher.automaton.find_matches_as_indexes(data, overlapping=True)
-    if len(data) != len(folded):  # letters beyond ASCII: byte offsets to character offsets
-        return [(index, len(data[:start].decode()), len(data[:end].decode()))
-                for index, start, end in found]
-    return found
+    """Return every occurrence of the matcher's phrases in the folded text (scan.occurrences)."""
+    return scan_occurrences(matcher.automaton, folded)
 
 
 def _scan_all(matcher: Matcher, folded: str, lowered: str
@@ -213,22 +206,22 @@ def _scan_all(matcher: Matcher, folded: str, lowered: str
     where each stance cue stands (start, end, cues) and the model's words found."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
-    stance: list[Hit] = []
     words: set[str] = set()
-    stance_bit = matcher.stance_bit
     entries = matcher.entries
     mask = 0
-    for index, start, end in occurrences(matcher, folded):
+    hits = scan_occurrences(matcher.automaton, folded)
+    for index in {index for index, _, _ in hits}:  # a phrase found twice counts once
         cues, bits, opens, word = entries[index]
         mask |= bits
         if cues:
             found.update(cues)
-            if bits & stance_bit:
-                stance.append((start, end - 1, cues))
         if opens:
             gates.update(opens)
         if word:
             words.add(word)
+    stance_cues = matcher.stance_cues
+    stance: list[Hit] = [(start, end - 1, stance_cues[index]) for index, start, end in hits
+                         if index in stance_cues] if mask & matcher.stance_bit else []
     for cue, pattern in matcher.regexes:
         if pattern.search(lowered):
             found.add(cue)
@@ -371,11 +364,10 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
                                  official.type, relevant, official.action or "", lean,
                                  bool(mask & matcher.turn_bit))
-    if matcher.leaning is not None and relevant and not side_named(stance, stance_cues) \
+    if matcher.leaning and matcher.lean_words and relevant and not side_named(stance, stance_cues) \
             and not settled(official.action or ""):
         # the rules name no side: the fitted stance model decides from the words
-        side, chance, pull = matcher.leaning.decide(
-            leaning_words(folded, matcher.leaning))  # only the words it weighs
+        side, chance, pull = matcher.leaning.decide(matcher.lean_words.found(folded[:READS]))
         said = f"; words: {', '.join(pull)}" if pull else ""
         stance, stance_cues = side, (
             f"{side}: the fitted stance model ({chance:.0%}{said})", *cues_read(stance_cues))

@@ -53,14 +53,24 @@ class Leaning:
     # its word pairs as first word -> second words, so an item's pairs are looked up
     # without building a string for each
     seconds: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    # per word, its weights and, for each side, how far it pushes towards that side against
+    # the stronger of the other two; None when the word is shown to no reader (STOPWORDS)
+    reads: dict[str, tuple[tuple[float, float, float], tuple[float, float, float] | None]] = \
+        field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         pairs: dict[str, set[str]] = {}
-        for pair in self.words:
+        reads = {}
+        for pair, w in self.words.items():
             first, _, second = pair.partition(" ")
             if second:
                 pairs.setdefault(first, set()).add(second)
+            ahead = None if STOPWORDS.issuperset(pair.split()) else (
+                w[0] - (w[1] if w[1] > w[2] else w[2]), w[1] - (w[0] if w[0] > w[2] else w[2]),
+                w[2] - (w[0] if w[0] > w[1] else w[1]))
+            reads[pair] = (w, ahead)
         object.__setattr__(self, "seconds", {k: frozenset(v) for k, v in pairs.items()})
+        object.__setattr__(self, "reads", reads)
 
     def logits(self, words: Iterable[str]) -> list[float]:
         """Return bias + the summed weights of the words present, per side."""
@@ -72,10 +82,10 @@ class Leaning:
         """Return the side with the highest score, its probability, and the words that
         pushed most towards it against the other sides (at most `shown`; function words,
         which weigh too, are not shown: they say nothing to a reader)."""
-        get = self.words.get
-        found = [(word, weights) for word in words if (weights := get(word)) is not None]
+        get = self.reads.get
+        found = [(word, read) for word in words if (read := get(word)) is not None]
         restrict, open_, neutral = self.bias
-        for _, w in found:
+        for _, (w, _) in found:
             restrict += w[0]
             open_ += w[1]
             neutral += w[2]
@@ -83,12 +93,9 @@ class Leaning:
         best = max(range(3), key=logits.__getitem__)
         top = logits[best]
         probability = 1.0 / sum(math.exp(v - top) for v in logits)
-        one, two = (s for s in range(3) if s != best)
-        pull = [(w[best] - (w[one] if w[one] > w[two] else w[two]), word) for word, w in found]
-        ahead = sorted(((m, word) for m, word in pull if m > 0), key=lambda mw: (-mw[0], mw[1]))
-        shown_words = [word for _, word in ahead if not STOPWORDS.issuperset(word.split())]
-        return SIDES[best], probability, shown_words[:shown]
-
+        ahead = sorted((-m, word) for word, (_, margins) in found
+                       if margins is not None and (m := margins[best]) > 0)
+        return SIDES[best], probability, [word for _, word in ahead[:shown]]
 
 def words(folded: str, model: Leaning | None = None) -> set[str]:
     """Return the words and word pairs of the start of a folded text (READS characters);

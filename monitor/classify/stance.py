@@ -129,6 +129,17 @@ def _reverses(cues: tuple[str, ...]) -> bool:
     return known
 
 
+_SAID: dict[tuple[str, bool, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def _said(side: str, negated: bool, cues: tuple[str, ...]) -> tuple[str, ...]:
+    """Return how the evidence says a hit voted ("restrict: ban", "open: not 'ban'")."""
+    said = tuple(f"{side}: not '{cue}'" if negated and side != "neutral" else f"{side}: {cue}"
+                 for cue in cues)
+    _SAID[(side, negated, cues)] = said
+    return said
+
+
 def _longest(hits: Sequence[tuple[int, int, tuple[str, ...]]]
              ) -> list[tuple[int, int, tuple[str, ...]]]:
     """Return the hits in text order, less those inside a longer one: one phrase, one vote,
@@ -206,9 +217,10 @@ def decide(hits: Sequence[tuple[int, int, tuple[str, ...]]], folded: str, title_
         side = side_of[cues[0]]  # one vote a hit, however many spellings the cue has
         if negated and side != "neutral":
             side = FLIP[side]
-            fired += [f"{side}: not '{cue}'" for cue in cues]
-        else:
-            fired += [f"{side}: {cue}" for cue in cues]
+        said = _SAID.get((side, negated, cues))
+        if said is None:
+            said = _said(side, negated, cues)
+        fired += said
         weight = 2 if start < title_end else 1
         votes[side] += weight
         if start < title_end:
