@@ -46,7 +46,7 @@ NEGATORS = frozenset((
     "criticize", "criticizes", "criticized", "criticise", "criticises", "criticised",
     "decry", "decries", "decried", "condemn", "condemns", "condemned", "lambast",
     "lambasts", "lambasted", "bash", "bashes", "bashed", "bashing", "refuse", "refuses",
-    "refused", "refusing",
+    "refused", "refusing", "shut", "shuts", "shutting",
 ))
 WINDOW = 6
 # Words that join two cues under one negation ("not restrict or ban").
