@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,10 @@ class StanceScore:
 
     confusion: dict[str, dict[str, int]]
     misses: tuple[tuple[str, str, str], ...] = ()  # (title, labelled, predicted)
+    # of the rows the classifier also found relevant: how many, and how many read right (a
+    # missed item has no stance to read: accuracy above counts it wrong, this leaves it out)
+    found: int = 0
+    found_right: int = 0
 
     @property
     def items(self) -> int:
@@ -111,6 +115,11 @@ class StanceScore:
     def accuracy(self) -> float:
         right = sum(self.confusion[s].get(s, 0) for s in self.confusion)
         return right / self.items if self.items else 0.0
+
+    @property
+    def found_accuracy(self) -> float:
+        """Stance accuracy on the labelled rows the classifier found relevant."""
+        return self.found_right / self.found if self.found else 0.0
 
     def per_class(self) -> dict[str, dict[str, float]]:
         out = {}
@@ -133,6 +142,7 @@ class StanceScore:
     def as_dict(self) -> dict[str, Any]:
         return {"items": self.items, "accuracy": round(self.accuracy, 4),
                 "macro_f1": round(self.macro_f1, 4), "per_class": self.per_class(),
+                "found_relevant": self.found, "found_accuracy": round(self.found_accuracy, 4),
                 "confusion": self.confusion,
                 "misses": [{"title": t, "labelled": g, "predicted": p}
                            for t, g, p in self.misses]}
@@ -214,8 +224,12 @@ def _item(label: Label) -> Item:
 
 
 def _stance(results: Sequence[tuple[Label, Any]]) -> StanceScore | None:
-    return _stance_score([(lab.stance, sig.stance, lab.title)
-                          for lab, sig in results if lab.stance])
+    score = _stance_score([(lab.stance, sig.stance, lab.title)
+                           for lab, sig in results if lab.stance])
+    if score is None:
+        return None
+    found = [(lab.stance, sig.stance) for lab, sig in results if lab.stance and sig.relevant]
+    return replace(score, found=len(found), found_right=sum(a == b for a, b in found))
 
 
 def _stance_score(pairs: Sequence[tuple[str, str, str]]) -> StanceScore | None:

@@ -132,3 +132,21 @@ def test_verdicts_reversals_and_support_read_from_the_headline(title, stance):
     sig = classify(Item(id="h", source_id="h", guid="h", url="", title=title, summary="",
                         published=None, kind="feed"), DEBATE)
     assert sig.stance == stance, sig.stance_cues
+
+
+@pytest.mark.parametrize(("title", "summary", "stance"), [
+    # real items (dev6.csv, dev7.csv, dev8.csv; sources in the label set's README)
+    ("Bipartisan AGs Urge Congress To Shut Down Federal AI Preemption", "", "restrict"),
+    ("China Denounces U.S. AI Export Restrictions",
+     "Beijing criticizes Washington's tightened export controls on artificial intelligence, "
+     "citing disruptions to global trade.", "open"),
+    # the veto is of another bill: a verdict is read in the cue's own clause
+    ("SF's Anthropic Backs California AI Safety Bill After Newsom Vetoed 1st Attempt",
+     "San Francisco-based chatbot maker Anthropic said Monday that it is backing landmark "
+     "artificial intelligence legislation in California, one year after the first attempt to "
+     "regulate the burgeoning industry ended in a veto by Gov. Gavin Newsom.", "restrict"),
+])
+def test_reversal_verbs_and_clauses(title, summary, stance):
+    sig = classify(Item(id="h", source_id="h", guid="h", url="", title=title, summary=summary,
+                        published=None, kind="feed"), DEBATE)
+    assert sig.relevant and sig.stance == stance, sig.stance_cues

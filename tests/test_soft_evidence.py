@@ -286,3 +286,22 @@ def test_explain_says_why_the_verdict_is_not_the_scores():
                                                      True, 0.5)
     assert "no policy evidence" in _override(0.0, (("word:x", 2.0),), False, 0.5)
     assert _override(0.0, (("word:x", 2.0),), True, 0.5) == ""
+
+
+def test_eval_reports_stance_on_the_items_it_found(tmp_path):
+    """A missed item has no stance to read: `accuracy` counts it wrong, `found_accuracy`
+    is the stance on the relevant items the classifier found (how far to trust a side it
+    shows)."""
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "title,relevant,summary,topics,stance\n"
+        "Senator Hawley Proposes Jail Time For People Who Download DeepSeek,1,,"
+        "national_security,restrict\n"
+        "Unexpected AI Danger,1,Last week I asked people what scares them most about AI.,"
+        "open_weight_restrictions,restrict\n", encoding="utf-8")
+    report = evaluate(load_labels(path), DEBATE)
+    st = report.stance
+    assert st is not None and st.items == 2 and st.found == 1
+    assert st.accuracy == 0.5 and st.found_accuracy == 1.0
+    data = report.as_dict()["stance"]
+    assert data["found_relevant"] == 1 and data["found_accuracy"] == 1.0

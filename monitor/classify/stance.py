@@ -46,7 +46,8 @@ NEGATORS = frozenset((
     "criticize", "criticizes", "criticized", "criticise", "criticises", "criticised",
     "decry", "decries", "decried", "condemn", "condemns", "condemned", "lambast",
     "lambasts", "lambasted", "bash", "bashes", "bashed", "bashing", "refuse", "refuses",
-    "refused", "refusing", "shut", "shuts", "shutting",
+    "refused", "refusing", "shut", "shuts", "shutting", "denounce", "denounces", "denounced",
+    "denouncing", "protest", "protests", "protested", "protesting",
 ))
 WINDOW = 6
 # Words that join two cues under one negation ("not restrict or ban").
@@ -68,6 +69,10 @@ AFTER = 6
 # Words skipped when counting the words after a cue ("banning open source AI would be a
 # mistake": the verdict is four words on, not seven).
 FILLERS = frozenset(("would", "will", "be", "is", "are", "was", "were", "a", "an", "the"))
+# A verdict is read in the cue's own clause: these words start another one ("backs the AI
+# safety bill after Newsom vetoed the first": the veto is of another bill).
+CLAUSE = frozenset(("after", "before", "since", "when", "while", "because", "but", "although",
+                    "though", "whereas", "unlike"))
 # A verdict word read as a noun ("critical harm", "the harm") is no verdict on the cue.
 NOUN_BEFORE = frozenset(("critical", "catastrophic", "serious", "severe", "potential", "of",
                          "the", "any", "such", "cause", "causing", "mass"))
@@ -111,6 +116,10 @@ def _negated(folded: str, start: int, end: int, floor: int = 0) -> bool:
     if VERDICTS.isdisjoint(after):  # the usual case: no verdict near, nothing to count
         return False
     after = [w for w in after if w not in FILLERS][:AFTER]
+    for i, word in enumerate(after):
+        if word in CLAUSE:
+            after = after[:i]
+            break
     for i, word in enumerate(after):  # "not just chips", "not only" are no verdict
         if word in VERDICTS and after[i + 1:i + 2] not in (["just"], ["only"]) and not (
                 i and after[i - 1] in NOUN_BEFORE):
