@@ -121,8 +121,11 @@ def debate_copy(tmp_path):
 def test_weights_beside_the_debate_decide_relevance(debate_copy):
     assert weights_path(str(debate_copy)) == debate_copy.with_name("copy.weights.json")
     without = load_debate(str(debate_copy))
-    text = item("Open-weight models", "NTIA asks whether to restrict them")
+    # the rules find it not relevant (no governance word), so the weights decide; it holds
+    # policy evidence (a stance cue: "briefing")
+    text = item("Open-weight models", "A briefing for reporters")
     rule = classify(text, without)
+    assert not rule.relevant
     weights = fit([({"cue:open weight"}, True), (set(), False)] * 4, epochs=300)
     debate_copy.with_name("copy.weights.json").write_text(dump(weights))
     forget()  # weights are read once per definition; `monitor train` does this too
@@ -130,7 +133,25 @@ def test_weights_beside_the_debate_decide_relevance(debate_copy):
     sig = classify(text, fitted)
     assert compile_debate(fitted).model is not None
     assert sig.version != rule.version and ".w" in sig.version
-    assert sig.relevance == round(weights.score(_names(text, fitted)), 4)
+    assert sig.relevant and sig.relevance == round(weights.score(_names(text, fitted)), 4)
+
+
+def test_weights_add_to_the_rules_and_never_take_away(debate_copy):
+    """With fitted weights, an item the rules find relevant stays relevant at the rules'
+    score, however low the weights score it; the weights only add items."""
+    found = item("NTIA Solicits Comments on Open-Weight AI Models",
+                 "NTIA is seeking comment on the risks and benefits of open model weights.")
+    rule = classify(found, load_debate(str(debate_copy)))
+    assert rule.relevant
+    debate_copy.with_name("copy.weights.json").write_text(dump(fit(
+        [({"rule:relevant", "cue:open weight"}, False), (set(), False), ({"cue:x"}, True)] * 4,
+        epochs=300)))
+    forget()
+    fitted = load_debate(str(debate_copy))
+    weights = compile_debate(fitted).model
+    assert weights is not None and weights.score(_names(found, fitted)) < 0.5
+    sig = classify(found, fitted)
+    assert sig.relevant and sig.relevance == rule.relevance
 
 
 def _names(text: Item, debate) -> list[str]:

@@ -72,7 +72,7 @@ def variants(phrase: str) -> list[str]:
 
 
 # what one phrase of the automaton stands for (see Matcher.entries)
-Entry = tuple[tuple[str, ...], int, tuple[tuple[str, str], ...], str]
+Entry = tuple[tuple[str, ...], int, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,8 @@ class Matcher:
     cue and one AND per topic."""
 
     automaton: Automaton  # finds the phrases (UTF-8), by index
-    phrases: tuple[str, ...]  # every folded phrase, entity gate and weighed word
-    # per phrase: (the cues written that way, their mask, the entity gates it opens, the
-    # weighed word it is or "")
+    phrases: tuple[str, ...]  # every folded phrase, entity gate and turning word
+    # per phrase: (the cues written that way, their mask, the entity gates it opens)
     entries: tuple[Entry, ...]
     stance_cues: dict[int, tuple[str, ...]]  # a stance phrase's index -> the cues it spells
     regexes: tuple[tuple[str, re.Pattern[str]], ...]
@@ -110,6 +109,7 @@ class Matcher:
     model: Weights | None
     leaning: Leaning | None  # the fitted stance model beside the debate, if any
     lean_words: Words | None  # finds its words and word pairs (as leaning.words does)
+    model_words: Words | None  # finds the fitted weights' words and word pairs
     scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]
     fr_types: dict[str, str]
@@ -144,21 +144,18 @@ def compile_debate(debate: Debate) -> Matcher:
                 cues_of[spelling].append(cue)
     model = load_weights(debate.path)
     leaning = load_leaning(debate.path)
-    # The fitted model's words and word pairs, as whole words, are found in the same scan:
-    # only the words it weighs cost a hit (splitting every item into words costs more).
-    known = {f" {w} ": w for w in model.words} if model else {}
     # The entity patterns' gates ride along: one scan of the folded text finds all three.
     # So do the words that can turn a stance cue around (stance.TURNING).
     turn_bit = 1 << max(max(mask_of.values(), default=0).bit_length(), stance_bit.bit_length())
     turning = {f" {w} " for w in TURNING}
-    phrases = sorted(cues_of.keys() | GATES.keys() | known.keys() | turning)
+    phrases = sorted(cues_of.keys() | GATES.keys() | turning)
     entries = []
     for phrase in phrases:
         written = tuple(cues_of.get(phrase, ()))
         mask = turn_bit if phrase in turning else 0
         for cue in written:
             mask |= mask_of.get(cue, 0)
-        entries.append((written, mask, GATES.get(phrase, ()), known.get(phrase, "")))
+        entries.append((written, mask, GATES.get(phrase, ())))
     topic_cues = []
     for topic in debate.topics:
         order = {c: i for i, c in enumerate(dict.fromkeys((
@@ -178,6 +175,7 @@ def compile_debate(debate: Debate) -> Matcher:
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
         leaning=leaning, lean_words=Words(tuple(leaning.words)) if leaning else None,
+        model_words=Words(tuple(model.words)) if model and model.words else None,
         weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
         version=version(debate) + (f".w{model.digest}" if model else "")
@@ -201,24 +199,21 @@ def occurrences(matcher: Matcher, folded: str) -> list[tuple[int, int, int]]:
 
 
 def _scan_all(matcher: Matcher, folded: str, lowered: str
-              ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit], set[str]]:
+              ) -> tuple[set[str], int, set[tuple[str, str]], list[Hit]]:
     """Return the cues found in the text, the OR of their masks, the entity gates open,
-    where each stance cue stands (start, end, cues) and the model's words found."""
+    and where each stance cue stands (start, end, cues)."""
     found: set[str] = set()
     gates: set[tuple[str, str]] = set()
-    words: set[str] = set()
     entries = matcher.entries
     mask = 0
     hits = scan_occurrences(matcher.automaton, folded)
     for index in {index for index, _, _ in hits}:  # a phrase found twice counts once
-        cues, bits, opens, word = entries[index]
+        cues, bits, opens = entries[index]
         mask |= bits
         if cues:
             found.update(cues)
         if opens:
             gates.update(opens)
-        if word:
-            words.add(word)
     stance_cues = matcher.stance_cues
     stance: list[Hit] = [(start, end - 1, stance_cues[index]) for index, start, end in hits
                          if index in stance_cues] if mask & matcher.stance_bit else []
@@ -226,7 +221,7 @@ def _scan_all(matcher: Matcher, folded: str, lowered: str
         if pattern.search(lowered):
             found.add(cue)
             mask |= matcher.mask_of.get(cue, 0)
-    return found, mask, gates, stance, words
+    return found, mask, gates, stance
 
 
 def _matched(matcher: Matcher, folded: str, lowered: str) -> set[str]:
@@ -307,7 +302,7 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     without building the feature names (model.Scorer: the same sum)."""
     matcher = compile_debate(debate)
     text, lowered, folded = _read(item, debate)
-    cues, mask, gates, stance_hits, known = _scan_all(matcher, folded, lowered)
+    cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
     official = item.official
     entities = extract(text, official, lowered, gates)
     for cue in _entity_cues(entities):
@@ -332,30 +327,35 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
                            key=order.__getitem__)
             topics.append(TopicHit(topic=debate.topics[i].id, cues=tuple(fired)))
     model = matcher.model
-    titled = (model is not None or every_word) and any(
+    rule = round(1 - prod(1 - matcher.weights[t.topic] for t in topics), 4)
+    ruled = rule >= debate.threshold
+    # With fitted weights the rules' verdict stands and the weights decide the items the
+    # rules find not relevant (they add what the rules miss): classify weighs only those;
+    # explain and train weigh every item, by name.
+    weigh = model is not None and (named or every_word or not ruled)
+    titled = (weigh or every_word) and any(
         mask & i for _, i, _ in matcher.topic_masks) and _titled(matcher, item.title)
+    known = matcher.model_words.found(folded) if weigh and matcher.model_words else set()
     names: list[str] = []
     words: set[str] = set()
-    weights = matcher.weights
-    rule = round(1 - prod(1 - weights[t.topic] for t in topics), 4)
     if every_word or (named and model is not None):  # explain and train: by name
         names = features(matcher.group_bits, matcher.cue_names, item, cues, mask, topics,
-                         entities, rule >= debate.threshold, titled)
-        words = (words_of(folded) if every_word or model is None
-                 else known)
+                         entities, ruled, titled)
+        words = words_of(folded) if every_word or model is None else known
     policy = (model is not None or every_word) and grounded(topics, stance_hits, entities)
-    if model is None or matcher.scorer is None:
+    if model is None or matcher.scorer is None or not weigh:
         relevance = rule
     elif named:
         relevance = round(model.score(names, words), 4)
     else:
         relevance = round(sigmoid(matcher.scorer.logit(
-            cues, mask, topics, entities, item.kind, official.type,
-            rule >= debate.threshold, titled, known)), 4)
+            cues, mask, topics, entities, item.kind, official.type, ruled, titled, known)), 4)
     if model is not None and relevance >= debate.threshold and not policy:
         relevance = round(debate.threshold * 0.99, 4)  # see POLICY_ENTITIES
     if titled and relevance < debate.threshold:  # the document itself (model.TITLE)
         relevance = debate.threshold
+    if model is not None and ruled:
+        relevance = rule  # the rules' verdict stands
     relevant = relevance >= debate.threshold
     # the title's folded words end before its closing space, where the summary's first begins
     title_end = len(fold(item.title)) - 1 if stance_hits else 0
