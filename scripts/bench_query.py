@@ -498,7 +498,7 @@ def breakdown_child(db_path: str) -> None:
     out["events_query_driven_rows"] = n_driven
     out["events_query_driven_plan"] = [r[3] for r in db.execute(
         "EXPLAIN QUERY PLAN " + driven + tail, [DEBATE, *ids])]
-    print(json.dumps(out))
+    print(json.dumps(out, default=str))  # plans and timings; a period bound is a datetime
 
 
 def breakdown(path: Path, rep: Report) -> dict[str, Any]:
