@@ -65,6 +65,8 @@ def test_explain(demo):
     data = json.loads(invoke(demo, "explain", "fr-ntia:2024-03763", "--json").output)
     assert data["relevant"] is True and data["threshold"] == 0.5
     assert {"topic", "weight", "cues"} <= set(data["topics"][0])
+    # the shipped weights: this notice is the rules' own find, shown as such
+    assert data["bias"] is not None and "the rules' own" in data["note"]
     missing = invoke(demo, "explain", "nope:1")
     assert missing.exit_code == 2 and "no item 'nope:1'" in missing.output
 

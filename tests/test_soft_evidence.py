@@ -307,6 +307,8 @@ def test_explain_says_why_the_verdict_is_not_the_scores():
                                                      True, 0.5)
     assert "no policy evidence" in _override(0.0, (("word:x", 2.0),), False, 0.5)
     assert _override(0.0, (("word:x", 2.0),), True, 0.5) == ""
+    # the rules find it relevant: the relevance shown is the rules', whatever the score
+    assert "the rules' own (0.900" in _override(-3.0, (("word:x", 1.0),), True, 0.5, 0.9)
 
 
 def test_eval_reports_stance_on_the_items_it_found(tmp_path):

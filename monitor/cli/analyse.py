@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from math import prod
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import store
 from ..errors import ConfigError
-from ..types import Entity
+from ..types import Entity, Signal
 from .context import (
     EXIT_USAGE,
     Context,
@@ -56,17 +57,26 @@ def classify(ctx: Context, everything: bool) -> None:
 
 
 def _override(bias: float, contributions: tuple[tuple[str, float], ...], relevant: bool,
-              threshold: float) -> str:
-    """Return why the verdict is not the score's own ("" when it is)."""
+              threshold: float, rule: float = 0.0) -> str:
+    """Return why the verdict or the relevance is not the score's own ("" when it is).
+    rule: the definition's own rule, 1 - product of (1 - weight) over the topics fired."""
     from ..classify.model import TITLE, sigmoid
 
     scored = sigmoid(bias + sum(w for _, w in contributions)) >= threshold
+    if rule >= threshold:
+        return (f"relevance is the rules' own ({rule:.3f}, from the topics below): the rules "
+                "find it relevant, and the weights only add items the rules miss")
     if relevant and not scored and any(f == TITLE for f, _ in contributions):
         return "relevant whatever the score: its title names an instrument of the debate"
     if scored and not relevant:
         return ("held under the threshold: no policy evidence (no topic, stance cue, "
                 "threshold, docket, RIN, executive order, ECCN or bill)")
     return ""
+
+
+def _rule(sig: Signal, weights: dict[str, float]) -> float:
+    """The definition's own rule: 1 - the product of (1 - weight) over the topics fired."""
+    return round(1 - prod(1 - weights[t.topic] for t in sig.topics), 4)
 
 
 def _entity_json(e: Entity) -> dict[str, Any]:
@@ -106,8 +116,8 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
                        for t in sig.topics],
             "bias": found.bias,
             "contributions": [{"feature": f, "weight": w} for f, w in found.contributions],
-            "note": _override(found.bias, found.contributions, sig.relevant, sig.threshold)
-            if found.bias is not None else "",
+            "note": _override(found.bias, found.contributions, sig.relevant, sig.threshold,
+                              _rule(sig, weights)) if found.bias is not None else "",
             "stance": sig.stance, "stance_cues": list(sig.stance_cues),
             "authority": sig.authority, "authority_reason": sig.authority_reason,
             "entities": [_entity_json(e) for e in sig.entities]}, indent=2))
@@ -123,7 +133,8 @@ def explain(ctx: Context, item_id: str, as_json: bool) -> None:
              "relevance = 1 / (1 + e^-score)")
         for feature, weight in found.contributions:
             echo(f"  {weight:+8.3f}  {feature}")
-        note = _override(found.bias, found.contributions, sig.relevant, sig.threshold)
+        note = _override(found.bias, found.contributions, sig.relevant, sig.threshold,
+                         _rule(sig, weights))
         if note:
             echo(f"  {note}")
     elif not sig.topics:
