@@ -55,6 +55,8 @@ class Hostile:
                 conn, _ = self.sock.accept()
             except TimeoutError:
                 continue
+            except OSError:  # closed by close() while waiting: the server is done
+                return
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
 
     def _send(self, conn: socket.socket, body: bytes, *headers: str) -> None:
