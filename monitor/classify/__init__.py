@@ -108,7 +108,7 @@ class Matcher:
     cue_names: dict[str, str]  # topic cue -> its feature name "cue:..."
     model: Weights | None
     leaning: Leaning | None  # the fitted stance model beside the debate, if any
-    lean_words: Words | None  # finds its words and word pairs (as leaning.words does)
+    lean_words: Words | None  # finds the words and word pairs it weighs (see leaning.words)
     model_words: Words | None  # finds the fitted weights' words and word pairs
     scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]

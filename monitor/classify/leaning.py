@@ -51,33 +51,19 @@ class Leaning:
     words: dict[str, tuple[float, float, float]]
     trained_on: str = ""
     digest: str = ""
-    # its word pairs as first word -> second words, so an item's pairs are looked up
-    # without building a string for each
-    seconds: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
     # per word, its weights and, for each side, how far it pushes towards that side against
     # the stronger of the other two; None when the word is shown to no reader (STOPWORDS)
     reads: dict[str, tuple[tuple[float, float, float], tuple[float, float, float] | None]] = \
         field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        pairs: dict[str, set[str]] = {}
         reads = {}
         for pair, w in self.words.items():
-            first, _, second = pair.partition(" ")
-            if second:
-                pairs.setdefault(first, set()).add(second)
             ahead = None if STOPWORDS.issuperset(pair.split()) else (
                 w[0] - (w[1] if w[1] > w[2] else w[2]), w[1] - (w[0] if w[0] > w[2] else w[2]),
                 w[2] - (w[0] if w[0] > w[1] else w[1]))
             reads[pair] = (w, ahead)
-        object.__setattr__(self, "seconds", {k: frozenset(v) for k, v in pairs.items()})
         object.__setattr__(self, "reads", reads)
-
-    def logits(self, words: Iterable[str]) -> list[float]:
-        """Return bias + the summed weights of the words present, per side."""
-        get = self.words.get
-        found = [weights for weights in map(get, words) if weights is not None]
-        return [self.bias[s] + sum(w[s] for w in found) for s in range(3)]
 
     def decide(self, words: Iterable[str], shown: int = 4) -> tuple[str, float, list[str]]:
         """Return the side with the highest score, its probability, and the words that
@@ -98,20 +84,10 @@ class Leaning:
                        if margins is not None and (m := margins[best]) > 0)
         return SIDES[best], probability, [word for _, word in ahead[:shown]]
 
-def words(folded: str, model: Leaning | None = None) -> set[str]:
-    """Return the words and word pairs of the start of a folded text (READS characters);
-    with `model`, only those it weighs."""
-    start = folded[:READS]
-    if model is None:
-        return words_of(start)
-    tokens = start.split()
-    found = model.words.keys() & tokens
-    seconds = model.seconds
-    for first, second in zip(tokens, tokens[1:], strict=False):
-        known = seconds.get(first)
-        if known is not None and second in known:
-            found.add(f"{first} {second}")
-    return found
+def words(folded: str) -> set[str]:
+    """Return the words and word pairs of the start of a folded text (READS characters): what
+    the model is fitted on (classify finds the ones it weighs with scan.Words)."""
+    return words_of(folded[:READS])
 
 
 def path_beside(debate_path: str) -> Path | None:

@@ -176,17 +176,10 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def words_of(folded: str, known: Mapping[str, object] | None = None,
-             firsts: frozenset[str] = frozenset()) -> set[str]:
-    """Return the text's `word:` features: its words and word pairs. With `known` (and the
-    first words of its pairs, `firsts`), only those the weights know, so classify builds and
-    looks up nothing it has no weight for."""
+def words_of(folded: str) -> set[str]:
+    """Return the text's `word:` features: its words and word pairs (classify finds the ones
+    the weights know with scan.Words)."""
     tokens = folded.split()
-    if known is not None:
-        found = known.keys() & tokens
-        pairs = zip(tokens, tokens[1:], strict=False)
-        found.update(known.keys() & {f"{a} {b}" for a, b in pairs if a in firsts})
-        return found
     found = set()
     for i, tok in enumerate(tokens):
         if len(tok) < 2 or tok.isdigit():
@@ -195,11 +188,6 @@ def words_of(folded: str, known: Mapping[str, object] | None = None,
         if i + 1 < len(tokens):
             found.add(f"{tok} {tokens[i + 1]}")
     return found
-
-
-def pair_firsts(words: Iterable[str]) -> frozenset[str]:
-    """Return the first words of the word pairs among the weights."""
-    return frozenset(w.split(" ", 1)[0] for w in words if " " in w)
 
 
 def beside(debate_path: str, suffix: str) -> Path | None:
