@@ -103,8 +103,9 @@ class StanceScore:
     confusion: dict[str, dict[str, int]]
     misses: tuple[tuple[str, str, str], ...] = ()  # (title, labelled, predicted)
     # of the rows the classifier also found relevant: how many, and how many read right (a
-    # missed item has no stance to read: accuracy above counts it wrong, this leaves it out)
-    found: int = 0
+    # missed item has no stance to read: accuracy above counts it wrong, this leaves it out);
+    # None where nothing was classified (train's cross-validation of the stance model alone)
+    found: int | None = None
     found_right: int = 0
 
     @property
@@ -120,6 +121,10 @@ class StanceScore:
     def found_accuracy(self) -> float:
         """Stance accuracy on the labelled rows the classifier found relevant."""
         return self.found_right / self.found if self.found else 0.0
+
+    def _found(self) -> dict[str, Any]:
+        return {} if self.found is None else {
+            "found_relevant": self.found, "found_accuracy": round(self.found_accuracy, 4)}
 
     def per_class(self) -> dict[str, dict[str, float]]:
         out = {}
@@ -142,7 +147,7 @@ class StanceScore:
     def as_dict(self) -> dict[str, Any]:
         return {"items": self.items, "accuracy": round(self.accuracy, 4),
                 "macro_f1": round(self.macro_f1, 4), "per_class": self.per_class(),
-                "found_relevant": self.found, "found_accuracy": round(self.found_accuracy, 4),
+                **self._found(),
                 "confusion": self.confusion,
                 "misses": [{"title": t, "labelled": g, "predicted": p}
                            for t, g, p in self.misses]}

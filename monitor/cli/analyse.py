@@ -207,9 +207,10 @@ def eval_cmd(ctx: Context, labels: str, parts: tuple[str, ...], as_json: bool) -
 
 
 def _stance_table(st: StanceScore) -> None:
+    found = "" if st.found is None else (
+        f"; on the {st.found} it found relevant: accuracy {st.found_accuracy:.3f}")
     echo(f"stance on {st.items} labelled items: accuracy {st.accuracy:.3f}, "
-         f"macro F1 {st.macro_f1:.3f}; on the {st.found} it found relevant: accuracy "
-         f"{st.found_accuracy:.3f}")
+         f"macro F1 {st.macro_f1:.3f}{found}")
     predicted = ("restrict", "open", "neutral", "unknown")
     corner = "labelled / predicted"
     echo(f"{corner:<22}" + "".join(f"{p:>10}" for p in predicted)
