@@ -49,8 +49,9 @@ def test_dev2_is_new_and_split_in_two() -> None:
 
 # The measuring halves of dev3 (README part 6: 3b), dev4 (part 7: 4b), dev5 (part 8: 5b),
 # dev6 (part 9: 6b), dev7 (part 10: 7b), dev8 (part 11: 8b), dev9 (part 12: 9b) and dev10
-# (part 13: 10b), dev11 (part 14: 11b) and dev12 (part 15: 12b) measure rules changed on their
-# other halves: their labelled rows are frozen too.
+# (part 13: 10b), dev11 (part 14: 11b), dev12 (part 15: 12b), dev13 (part 16: 13b), dev14
+# (part 17: 14b) and dev15 (part 18: 15b) measure rules changed on their other halves: their
+# labelled rows are frozen too.
 MEASURING = {"dev3": ("3b", "89e97d53e3ef6620932b7742bea2b533e7f98b3d9f89661e1b8eb299aa17c947"),
              "dev4": ("4b", "6e3dc94b103446db31426367a7ab34c7ab3e951a700fecdd83ca6b0ae2467b84"),
              "dev5": ("5b", "af74b68af8a713a7b85a0c7bdd04ed7d08f7bd02e254a30febb58cdc01a3a342"),
@@ -60,14 +61,20 @@ MEASURING = {"dev3": ("3b", "89e97d53e3ef6620932b7742bea2b533e7f98b3d9f89661e1b8
              "dev9": ("9b", "c4984f9803da9cab2ea7a219ef649cf3cce88d1760d3fc12bc61026a3abf268a"),
              "dev10": ("10b", "6f15de31ee880d4458a42ba510260131c6cac34ccca7dc02fc241e12afcbf6b2"),
              "dev11": ("11b", "7476e4e8e71af95e3c8d3c2f49d1258492cca8f4e6bd3ee80278f28b23754d3b"),
-             "dev12": ("12b", "b553598d900e25f71df2a8d953fea78175bf0faa3c161f7ee7c9e71bc582ed9c")}
+             "dev12": ("12b", "b553598d900e25f71df2a8d953fea78175bf0faa3c161f7ee7c9e71bc582ed9c"),
+             "dev13": ("13b", "89338e9921edb86da484a812e9db8be202a2532723edd956fb240aec455a5205"),
+             "dev14": ("14b", "28a131de4dbd94059b132caeaed46f1244b38d7d420ff88b790ef1c9788a24c7"),
+             "dev15": ("15b", "f9ef668631f847e71e9c9e6c1cc92a57e2c31e3b57e3fe5a9f26380de5bf4cd6")}
 BEFORE = {"dev3": [], "dev4": ["dev3"], "dev5": ["dev3", "dev4"],
           "dev6": ["dev3", "dev4", "dev5"], "dev7": ["dev3", "dev4", "dev5", "dev6"],
           "dev8": ["dev3", "dev4", "dev5", "dev6", "dev7"],
           "dev9": ["dev3", "dev4", "dev5", "dev6", "dev7", "dev8"],
           "dev10": ["dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9"],
           "dev11": ["dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10"],
-          "dev12": ["dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11"]}
+          "dev12": ["dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "dev11"],
+          "dev13": [*(f"dev{i}" for i in range(3, 13))],
+          "dev14": [*(f"dev{i}" for i in range(3, 14))],
+          "dev15": [*(f"dev{i}" for i in range(3, 15))]}
 
 
 @pytest.mark.parametrize("name", sorted(MEASURING))
@@ -88,7 +95,8 @@ def test_new_parts_are_new_split_and_their_measuring_half_frozen(name: str) -> N
 
 
 @pytest.mark.parametrize("name", ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8",
-                                  "dev9", "dev10", "dev11", "dev12", "test"])
+                                  "dev9", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
+                                  "test"])
 def test_rows_follow_the_rules(name: str) -> None:
     for row in rows(name):
         assert row["relevant"] in {"0", "1"}, row["title"]
