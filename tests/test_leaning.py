@@ -92,11 +92,14 @@ def test_train_only_stance_writes_the_model_that_classify_uses(setup):
     assert quiet.relevant and quiet.stance_cues[0].startswith(
         f"{quiet.stance}: the fitted stance model (")
     assert ".s" in quiet.version
-    # a side the rules read in the item's own words stays theirs
+    # a side the rules read in the item's own words is one feature the model weighs, shown
+    # with the cues the rules read
     sided = classify(Item(id="s", source_id="s", guid="s", url="", published=None,
                           kind="feed", title="Export Controls on Open-Source Models Will Not "
                           "Win the AI Race", summary=""), debate)
-    assert sided.stance == "open" and "fitted" not in " ".join(sided.stance_cues)
+    assert sided.stance == "open"
+    assert "the rules read open" in sided.stance_cues[0]
+    assert "open: not 'export control'" in sided.stance_cues[1:]
     result = runner.invoke(cli, [*base, "train", str(SET / "dev2.csv"), "--only", "stance"])
     assert result.exit_code == 0 and "cross-validation: stance accuracy" in result.output
 

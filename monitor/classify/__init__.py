@@ -40,7 +40,7 @@ from .model import (
 )
 from .scan import Automaton, Words, automaton
 from .scan import occurrences as scan_occurrences
-from .stance import TURNING, cues_read, decide, settled, side_named
+from .stance import TURNING, cues_read, decide, reading, settled
 
 
 def _forms(token: str) -> set[str]:
@@ -290,16 +290,19 @@ def _read(item: Item, debate: Debate) -> tuple[str, str, str]:
 
 
 def stance_words(item: Item, debate: Debate) -> set[str]:
-    """Return the words and word pairs the stance model reads in an item (for training)."""
-    return leaning_words(_read(item, debate)[2])
+    """Return what the stance model reads in an item, as in a relevant one (for training): its
+    words and word pairs and the rules' verdict (stance.reading)."""
+    return evidence(item, debate, named=False, for_stance=True)[2]
 
 
 def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = False,
-             named: bool = True) -> tuple[Signal, list[str], set[str], bool]:
+             named: bool = True, for_stance: bool = False
+             ) -> tuple[Signal, list[str], set[str], bool]:
     """Return the item's signal, its model features, its words (for explain and train:
     with every_word, all its words and word pairs, not only those the weights know) and
     whether it holds policy evidence (model.grounded). named=False (classify) scores
-    without building the feature names (model.Scorer: the same sum)."""
+    without building the feature names (model.Scorer: the same sum). for_stance (train's
+    stance model): its words are what the stance model reads, the item taken as relevant."""
     matcher = compile_debate(debate)
     text, lowered, folded = _read(item, debate)
     cues, mask, gates, stance_hits = _scan_all(matcher, folded, lowered)
@@ -360,17 +363,25 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
     # the title's folded words end before its closing space, where the summary's first begins
     title_end = len(fold(item.title)) - 1 if stance_hits else 0
     lean = next(((t.topic, matcher.leans[t.topic]) for t in topics
-                 if t.topic in matcher.leans), None) if relevant and matcher.leans else None
+                 if t.topic in matcher.leans), None) if (relevant or for_stance) and matcher.leans \
+        else None
     stance, stance_cues = decide(stance_hits, folded, title_end, matcher.side_of,
-                                 official.type, relevant, official.action or "", lean,
+                                 official.type, relevant or for_stance, official.action or "", lean,
                                  bool(mask & matcher.turn_bit))
-    if matcher.leaning and matcher.lean_words and relevant and not side_named(stance, stance_cues) \
+    if for_stance:  # train: what the stance model reads in a relevant item
+        words = leaning_words(folded) | {reading(stance, stance_cues)}
+    elif matcher.leaning and matcher.lean_words and relevant \
             and not settled(official.action or ""):
-        # the rules name no side: the fitted stance model decides from the words
-        side, chance, pull = matcher.leaning.decide(matcher.lean_words.found(folded[:READS]))
+        # the fitted stance model decides from the words and the rules' verdict
+        read = reading(stance, stance_cues)
+        found = matcher.lean_words.found(folded[:READS])
+        found.add(read)
+        side, chance, pull = matcher.leaning.decide(found)
         said = f"; words: {', '.join(pull)}" if pull else ""
+        rules = read[6:].replace(":default", " by default") if read != "rules:none" else "nothing"
         stance, stance_cues = side, (
-            f"{side}: the fitted stance model ({chance:.0%}{said})", *cues_read(stance_cues))
+            f"{side}: the fitted stance model ({chance:.0%}; the rules read {rules}{said})",
+            *cues_read(stance_cues))
     authority, why = authority_of(item, role, debate, matcher.fr_types, matcher.roles, cues,
                                   lambda text: _matched(matcher, fold(text), text.lower()))
     signal = Signal(

@@ -59,7 +59,7 @@ class Leaning:
     def __post_init__(self) -> None:
         reads = {}
         for pair, w in self.words.items():
-            ahead = None if STOPWORDS.issuperset(pair.split()) else (
+            ahead = None if STOPWORDS.issuperset(pair.split()) or ":" in pair else (
                 w[0] - (w[1] if w[1] > w[2] else w[2]), w[1] - (w[0] if w[0] > w[2] else w[2]),
                 w[2] - (w[0] if w[0] > w[1] else w[1]))
             reads[pair] = (w, ahead)

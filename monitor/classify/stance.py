@@ -190,6 +190,18 @@ def side_named(stance: str, evidence: Sequence[str]) -> bool:
         _DEFAULTS)
 
 
+def reading(stance: str, evidence: Sequence[str]) -> str:
+    """Return the rules' verdict as the fitted stance model reads it, one feature among the
+    words: "rules:restrict", "rules:open" or "rules:neutral" when cues in the item's own words
+    said so, with ":default" when no cue did (a rule's duties, a topic's lean, no side
+    named), "rules:none" when the rules read nothing."""
+    if stance not in ("restrict", "open", "neutral"):
+        return "rules:none"
+    if evidence and evidence[0].endswith(_DEFAULTS):
+        return f"rules:{stance}:default"
+    return f"rules:{stance}"
+
+
 def cues_read(evidence: Sequence[str]) -> tuple[str, ...]:
     """Return decide()'s evidence less its default verdicts: the cues it read."""
     return tuple(line for line in evidence if not line.endswith(_DEFAULTS))
