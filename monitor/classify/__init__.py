@@ -22,7 +22,7 @@ from ..types import Debate, Entity, Item, Signal, TopicHit
 from .authority import authority as authority_of
 from .documents import secondary_text, text_wanted
 from .extract import GATES, extract
-from .leaning import READS, Leaning
+from .leaning import READS, Leaning, Read
 from .leaning import forget as forget_leaning
 from .leaning import load as load_leaning
 from .leaning import words as leaning_words
@@ -109,6 +109,7 @@ class Matcher:
     model: Weights | None
     leaning: Leaning | None  # the fitted stance model beside the debate, if any
     lean_words: Words | None  # finds the words and word pairs it weighs (see leaning.words)
+    lean_table: tuple[tuple[str, Read], ...]  # those words' weights, by the index found
     model_words: Words | None  # finds the fitted weights' words and word pairs
     scorer: Scorer | None  # the model arranged for classify (its words ride the scan)
     weights: dict[str, float]
@@ -144,6 +145,7 @@ def compile_debate(debate: Debate) -> Matcher:
                 cues_of[spelling].append(cue)
     model = load_weights(debate.path)
     leaning = load_leaning(debate.path)
+    lean_words = Words(tuple(leaning.words)) if leaning else None
     # The entity patterns' gates ride along: one scan of the folded text finds all three.
     # So do the words that can turn a stance cue around (stance.TURNING).
     turn_bit = 1 << max(max(mask_of.values(), default=0).bit_length(), stance_bit.bit_length())
@@ -174,7 +176,8 @@ def compile_debate(debate: Debate) -> Matcher:
         stance_bit=stance_bit, turn_bit=turn_bit, about=about, group_bits=group_bits, cited=cited,
         cue_names=cue_names,
         model=model, scorer=scorer(model, group_bits, cue_names) if model else None,
-        leaning=leaning, lean_words=Words(tuple(leaning.words)) if leaning else None,
+        leaning=leaning, lean_words=lean_words,
+        lean_table=leaning.table(lean_words.words) if leaning and lean_words else (),
         model_words=Words(tuple(model.words)) if model and model.words else None,
         weights={t.id: t.weight for t in debate.topics},
         fr_types=dict(debate.fr_types), roles=dict(debate.roles),
@@ -374,9 +377,11 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
             and not settled(official.action or ""):
         # the fitted stance model decides from the words and the rules' verdict
         read = reading(stance, stance_cues)
-        found = matcher.lean_words.found(folded[:READS])
-        found.add(read)
-        side, chance, pull = matcher.leaning.decide(found)
+        table = matcher.lean_table
+        found = [table[i] for i in matcher.lean_words.indexes(folded[:READS])]
+        if (weights := matcher.leaning.reads.get(read)) is not None:
+            found.append((read, weights))
+        side, chance, pull = matcher.leaning.weigh(found)
         said = f"; words: {', '.join(pull)}" if pull else ""
         rules = read[6:].replace(":default", " by default") if read != "rules:none" else "nothing"
         stance, stance_cues = side, (

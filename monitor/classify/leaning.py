@@ -43,6 +43,9 @@ MIN_WEIGHT = 1e-3  # smaller weights are dropped from the file
 READS = 600
 
 
+Read = tuple[tuple[float, float, float], tuple[float, float, float] | None]
+
+
 @dataclass(frozen=True)
 class Leaning:
     """A fitted stance model: per side a bias, per word its weight for each side."""
@@ -53,8 +56,7 @@ class Leaning:
     digest: str = ""
     # per word, its weights and, for each side, how far it pushes towards that side against
     # the stronger of the other two; None when the word is shown to no reader (STOPWORDS)
-    reads: dict[str, tuple[tuple[float, float, float], tuple[float, float, float] | None]] = \
-        field(default_factory=dict, compare=False)
+    reads: dict[str, Read] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         reads = {}
@@ -70,7 +72,17 @@ class Leaning:
         pushed most towards it against the other sides (at most `shown`; function words,
         which weigh too, are not shown: they say nothing to a reader)."""
         get = self.reads.get
-        found = [(word, read) for word in words if (read := get(word)) is not None]
+        return self.weigh([(word, read) for word in words if (read := get(word)) is not None],
+                          shown)
+
+    def table(self, words: Sequence[str]) -> tuple[tuple[str, Read], ...]:
+        """Return each of the words (all known to the model) with its weights, in order:
+        classify looks them up by the index a scan.Words automaton finds them at."""
+        return tuple((word, self.reads[word]) for word in words)
+
+    def weigh(self, found: Sequence[tuple[str, Read]], shown: int = 4
+              ) -> tuple[str, float, list[str]]:
+        """decide() over the words found, each with its weights (see `reads`)."""
         restrict, open_, neutral = self.bias
         for _, (w, _) in found:
             restrict += w[0]

@@ -42,7 +42,10 @@ class Words:
     def found(self, folded: str) -> set[str]:
         """Return the words and pairs in the folded text (which starts with a space; a word
         cut off at its end counts as a word, as str.split() has it)."""
-        data = f"{folded} ".encode()
         words = self.words
-        return {words[i] for i, _, _ in
-                self.automaton.find_matches_as_indexes(data, overlapping=True)}
+        return {words[i] for i in self.indexes(folded)}
+
+    def indexes(self, folded: str) -> set[int]:
+        """Return where in `words` the words and pairs of the folded text stand."""
+        return {i for i, _, _ in self.automaton.find_matches_as_indexes(
+            f"{folded} ".encode(), overlapping=True)}
