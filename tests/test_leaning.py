@@ -1,6 +1,6 @@
 """The fitted stance model (classify/leaning.py): fitting, its file, `monitor train --only
-stance`, its use by classify when the rules name no side, and the label parts that
-`train --skip-part` and `eval --part` select."""
+stance`, its use by classify (every relevant item, the rules' verdict one of its features),
+and the label parts that `train --skip-part` and `eval --part` select."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.classify import classify, forget
+from monitor.classify import classify, forget, stance_words
 from monitor.classify.leaning import dump, fit, load, path_beside
 from monitor.cli import cli
 from monitor.config import load_debate
@@ -129,3 +129,40 @@ def test_parts_select_the_rows_and_a_misspelt_part_is_an_error(setup):
                                "--json"])
     assert good.exit_code == 0, good.output
     assert json.loads(good.output)["stance"]["items"] == 54 + 54  # dev2 and dev3's 3a
+
+
+def _item(title: str) -> Item:
+    return Item(id="t", source_id="t", guid="t", url="", published=None, kind="feed",
+                title=title, summary="")
+
+
+def test_the_rules_verdict_is_a_feature_the_model_weighs(tmp_path):
+    """The model reads the rules' verdict (stance.reading) beside the words, in train and in
+    classify alike: a model that knows only that feature follows the rules' negation."""
+    debate_path = tmp_path / "mine.yaml"
+    shutil.copy(SHIPPED, debate_path)  # the rules alone: no weights beside the copy
+    forget()
+    debate = load_debate(str(debate_path))
+    item = _item("Coalition urges NTIA not to restrict open-weight AI models")
+    words = stance_words(item, debate)
+    assert "rules:open" in words and "restrict" in words
+    assert not any(w.startswith("rules:") and w != "rules:open" for w in words)
+    # a relevant item naming no side: the rules' default verdict, marked as one
+    quiet = stance_words(_item("What the RAISE Act asks of frontier model developers"), debate)
+    assert {w for w in quiet if w.startswith("rules:")} == {"rules:restrict:default"}
+    # the model's file: only the rules' verdicts weigh, against a bias for restrict
+    path_beside(str(debate_path)).write_text(json.dumps({
+        "format": 1, "sides": ["restrict", "open", "neutral"], "trained_on": "test",
+        "bias": [0.5, 0.0, 0.0],
+        "words": {"rules:open": [0.0, 2.0, 0.0], "rules:restrict": [2.0, 0.0, 0.0],
+                  "restrict": [0.3, 0.0, 0.0]}}))
+    forget()
+    debate = load_debate(str(debate_path))
+    signal = classify(item, debate)
+    assert signal.relevant and signal.stance == "open"
+    assert signal.stance_cues[0].startswith("open: the fitted stance model (")
+    assert "the rules read open" in signal.stance_cues[0]
+    assert "open: not 'restrict'" in signal.stance_cues  # the cues the rules read follow
+    signal = classify(_item("Senators urge Commerce to restrict open-weight AI models"), debate)
+    assert signal.stance == "restrict" and "the rules read restrict" in signal.stance_cues[0]
+    forget()
