@@ -4,13 +4,15 @@ The rules of stance.py read cues, negation and what an official document does; o
 written in words their cue lists did not foresee they leave most items `neutral` (on the
 label set's parts gathered after the rules were written, the rules were right on about
 half). This model reads every word and word pair of an item (title, summary and what else
-the classifier reads) and gives each direction a score: softmax over
-bias[side] + the sum of the weights of the words present. It is multinomial logistic
+the classifier reads) and the rules' verdict as one more feature (stance.reading: "rules:open",
+...), and gives each direction a score: softmax over bias[side] + the sum of the weights of
+the features present. It is multinomial logistic
 regression, fitted by `monitor train` (fit() here: L2-regularised, full-batch gradient
 descent from zero, so the same labels always give the same weights) on the labelled rows
 that carry a stance, and written as plain JSON beside the debate
-(`<debate>.stance.json`). classify uses it for relevant items whose stance the Federal
-Register `action` does not settle; `monitor explain` shows the words that weighed most.
+(`<debate>.stance.json`). classify uses it for every relevant item whose stance the Federal
+Register `action` does not settle; `monitor explain` shows the rules' verdict and the words
+that weighed most.
 """
 
 from __future__ import annotations
