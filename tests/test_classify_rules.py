@@ -71,12 +71,18 @@ def test_news_of_the_revocation_names_the_order_as_news_does():
 BASE = "id: d\ntopics:\n  t:\n    weight: 0.6\n    groups:\n      - [model weight]\n"
 
 
-def test_cited_with_needs_instruments(tmp_path):
+def _refused(tmp_path, extra: str) -> str:
+    """Return the error a small definition with `extra` lines is refused with."""
     path = tmp_path / "d.yaml"
-    path.write_text(BASE + "    cited_with: [red team]\n")
+    path.write_text(BASE + extra)
     with pytest.raises(ConfigError) as info:
         load_debate(str(path))
-    assert "key 'cited_with'" in str(info.value) and "no instruments" in str(info.value)
+    return str(info.value)
+
+
+def test_cited_with_needs_instruments(tmp_path):
+    error = _refused(tmp_path, "    cited_with: [red team]\n")
+    assert "key 'cited_with'" in error and "no instruments" in error
 
 
 def test_cited_with_on_a_small_definition(tmp_path):
@@ -114,11 +120,8 @@ def test_a_topic_leans_when_no_side_is_named(tmp_path):
 
 
 def test_leans_must_be_a_stance(tmp_path):
-    path = tmp_path / "d.yaml"
-    path.write_text(BASE + "    leans: sideways\n")
-    with pytest.raises(ConfigError) as info:
-        load_debate(str(path))
-    assert "key 'leans'" in str(info.value) and "restrict, open, neutral" in str(info.value)
+    error = _refused(tmp_path, "    leans: sideways\n")
+    assert "key 'leans'" in error and "restrict, open, neutral" in error
 
 
 @pytest.mark.parametrize(("title", "stance"), [

@@ -40,7 +40,7 @@ from .model import (
 )
 from .scan import Automaton, Words, automaton
 from .scan import occurrences as scan_occurrences
-from .stance import TURNING, cues_read, decide, reading, settled
+from .stance import TURNING, cues_read, decide, reading, settled, shown
 
 
 def _forms(token: str) -> set[str]:
@@ -383,9 +383,8 @@ def evidence(item: Item, debate: Debate, role: str = "news", every_word: bool = 
             found.append((read, weights))
         side, chance, pull = matcher.leaning.weigh(found)
         said = f"; words: {', '.join(pull)}" if pull else ""
-        rules = read[6:].replace(":default", " by default") if read != "rules:none" else "nothing"
         stance, stance_cues = side, (
-            f"{side}: the fitted stance model ({chance:.0%}; the rules read {rules}{said})",
+            f"{side}: the fitted stance model ({chance:.0%}; the rules read {shown(read)}{said})",
             *cues_read(stance_cues))
     authority, why = authority_of(item, role, debate, matcher.fr_types, matcher.roles, cues,
                                   lambda text: _matched(matcher, fold(text), text.lower()))

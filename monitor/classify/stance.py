@@ -183,13 +183,6 @@ def settled(action: str) -> bool:
 _DEFAULTS = ("adds duties", "no side named")
 
 
-def side_named(stance: str, evidence: Sequence[str]) -> bool:
-    """Whether decide() found a side (restrict or open) in the item's own words, not by a
-    default (a rule's duties, a topic's lean)."""
-    return stance in ("restrict", "open") and bool(evidence) and not evidence[0].endswith(
-        _DEFAULTS)
-
-
 def reading(stance: str, evidence: Sequence[str]) -> str:
     """Return the rules' verdict as the fitted stance model reads it, one feature among the
     words: "rules:restrict", "rules:open" or "rules:neutral" when cues in the item's own words
@@ -200,6 +193,11 @@ def reading(stance: str, evidence: Sequence[str]) -> str:
     if evidence and evidence[0].endswith(_DEFAULTS):
         return f"rules:{stance}:default"
     return f"rules:{stance}"
+
+
+def shown(read: str) -> str:
+    """Return a reading() as `explain` words it: "open", "restrict by default", "nothing"."""
+    return read[6:].replace(":default", " by default") if read != "rules:none" else "nothing"
 
 
 def cues_read(evidence: Sequence[str]) -> tuple[str, ...]:
